@@ -1,0 +1,9 @@
+import { describeBackendConformance } from '@rectify/conformance/vitest';
+import { cpuBackend } from '../src/index.js';
+
+describeBackendConformance('cpu64', () => cpuBackend({ dtype: 'float64' }), {
+  referenceBackend: () => cpuBackend({ dtype: 'float32' }),
+});
+describeBackendConformance('cpu', () => cpuBackend(), {
+  referenceBackend: () => cpuBackend({ dtype: 'float64' }),
+});

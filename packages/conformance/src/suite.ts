@@ -1,0 +1,339 @@
+import {
+  RAdam,
+  RectifyError,
+  decodeArray,
+  encodeArray,
+  type EncodedArray,
+  type RAdamOptions,
+  type RAdamStateDict,
+  type TensorBackend,
+} from '@rectify/core';
+import { describe, expect, it } from 'vitest';
+import { radamGoldenCases, schedulerGoldenCases, type RadamGoldenCase } from './goldens.js';
+import { replayRadamCase, replaySchedulerCase, type BackendFactory, type RadamReplay } from './replay.js';
+import { SCHEDULER_TOLERANCE, firstMismatch, toleranceFor, type Tolerance } from './tolerance.js';
+
+/** Options of {@link describeBackendConformance}. */
+export interface ConformanceOptions {
+  /**
+   * A second backend (typically `cpuBackend({ dtype: 'float64' })`) to move state to and
+   * from mid-run: proves a state dict saved on one backend resumes on the other.
+   */
+  readonly referenceBackend?: BackendFactory;
+  /** Overrides SPEC.md's tolerance for the backend's dtype. */
+  readonly tolerance?: Tolerance;
+  /** Per-test time limit in milliseconds (slow backends). Default 30 000. */
+  readonly timeout?: number;
+}
+
+function looser(a: Tolerance, b: Tolerance): Tolerance {
+  return { atol: Math.max(a.atol, b.atol), rtol: Math.max(a.rtol, b.rtol) };
+}
+
+/** Fails with a message naming the case, step, parameter and element that disagree. */
+function expectClose(
+  actual: ArrayLike<number> | undefined,
+  expected: readonly number[],
+  tolerance: Tolerance,
+  where: string,
+): void {
+  expect(actual, `${where}: missing`).toBeDefined();
+  const mismatch = firstMismatch(actual!, expected, tolerance);
+  if (mismatch !== undefined) {
+    expect.fail(
+      `${where}[${mismatch.index}]: got ${mismatch.actual}, expected ${mismatch.expected} ` +
+        `(atol ${tolerance.atol}, rtol ${tolerance.rtol})`,
+    );
+  }
+}
+
+/** Checks a replay against its golden case: every step, the applied rates, the final state. */
+function expectMatchesGolden(replay: RadamReplay, testCase: RadamGoldenCase, tolerance: Tolerance): void {
+  expect(replay.trajectory).toHaveLength(testCase.expected.length);
+  testCase.expected.forEach((expected, i) => {
+    for (const [name, values] of Object.entries(expected)) {
+      expectClose(replay.trajectory[i]![name], values, tolerance, `${testCase.name} step ${i + 1} ${name}`);
+    }
+  });
+  if (testCase.appliedLr !== undefined) {
+    expectClose(replay.appliedLr, testCase.appliedLr, { atol: 0, rtol: 1e-12 }, `${testCase.name} appliedLr`);
+  }
+  for (const [name, state] of Object.entries(testCase.finalState)) {
+    const actual = replay.finalState[name];
+    expect(actual?.step, `${testCase.name} ${name} step count`).toBe(state.step);
+    expectClose(actual?.m, state.m, tolerance, `${testCase.name} final m of ${name}`);
+    expectClose(actual?.v, state.v, tolerance, `${testCase.name} final v of ${name}`);
+  }
+}
+
+/** A small trained optimizer whose every piece of state a bad call must leave alone. */
+interface Fixture {
+  readonly backend: TensorBackend<any>;
+  readonly optimizer: RAdam<TensorBackend<any>>;
+  readonly params: { w: unknown; b: unknown };
+  grad(name: 'w' | 'b', values?: number[]): unknown;
+}
+
+const W = [0.5, -0.25, 0.125, 1, -1, 0.75];
+const B = [0.1, -0.2, 0.3];
+
+async function trainedFixture(createBackend: BackendFactory, options: RAdamOptions = {}): Promise<Fixture> {
+  const backend = await createBackend();
+  const optimizer = new RAdam(backend, { lr: 0.01, weightDecay: 0.01, gradClipNorm: 10, ...options });
+  const params = { w: backend.fromArray(W, [2, 3]), b: backend.fromArray(B, [3]) };
+  optimizer.registerTrainableWeights(params);
+  const grad = (name: 'w' | 'b', values?: number[]): unknown =>
+    name === 'w'
+      ? backend.fromArray(values ?? W.map((x, i) => x * 0.3 - i * 0.05), [2, 3])
+      : backend.fromArray(values ?? B.map((x) => -x), [3]);
+  for (let i = 0; i < 3; i++) await optimizer.step({ w: grad('w'), b: grad('b') });
+  return { backend, optimizer, params, grad };
+}
+
+/** Everything observable about the fixture, copied to the host. */
+async function snapshot(fixture: Fixture): Promise<unknown> {
+  const { backend, optimizer, params } = fixture;
+  const state = async (name: string): Promise<unknown> => {
+    const s = await optimizer.readState(name);
+    return { step: s.step, m: Array.from(s.firstMoment), v: Array.from(s.secondMoment) };
+  };
+  return {
+    w: Array.from(await backend.read(params.w)),
+    b: Array.from(await backend.read(params.b)),
+    wState: await state('w'),
+    bState: await state('b'),
+    stepCount: optimizer.stepCount,
+    skippedSteps: optimizer.skippedSteps,
+    lrs: optimizer.groupLrs,
+    groups: optimizer.paramGroups,
+    options: JSON.stringify(optimizer.options),
+  };
+}
+
+/** Asserts that `attempt` fails with a `RectifyError` of `code` and changes nothing. */
+async function expectRejectedUnchanged(
+  fixture: Fixture,
+  attempt: () => unknown,
+  code: RectifyError['code'],
+  parameter?: string,
+): Promise<void> {
+  const before = await snapshot(fixture);
+  let caught: unknown;
+  try {
+    await attempt();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, `expected a ${code} error`).toBeInstanceOf(RectifyError);
+  expect((caught as RectifyError).code).toBe(code);
+  if (parameter !== undefined) expect((caught as RectifyError).parameter).toBe(parameter);
+  expect((caught as RectifyError).message.length).toBeGreaterThan(10);
+  expect(await snapshot(fixture)).toEqual(before);
+}
+
+/**
+ * Registers the Rectify conformance suite for a backend in the calling vitest file:
+ * every golden RAdam trajectory and scheduler sequence, state-dict round trips (same
+ * backend: exact; reference backend: within tolerance), and the bad-input errors with
+ * the guarantee that nothing changes when one is thrown.
+ *
+ * @param name - shown in test names, e.g. `'cpu'`.
+ * @param createBackend - returns a fresh backend (called once per test).
+ * @example
+ * ```ts
+ * // my-backend.test.ts
+ * import { describeBackendConformance } from '@rectify/conformance/vitest';
+ * describeBackendConformance('my-backend', () => createMyBackend());
+ * ```
+ */
+export function describeBackendConformance(
+  name: string,
+  createBackend: BackendFactory,
+  options: ConformanceOptions = {},
+): void {
+  const timeout = options.timeout ?? 30_000;
+  const toleranceOf = async (): Promise<Tolerance> => {
+    if (options.tolerance !== undefined) return options.tolerance;
+    const backend = await createBackend();
+    const tolerance = toleranceFor(backend.dtype);
+    backend.dispose?.();
+    return tolerance;
+  };
+
+  describe(`${name}: conformance`, () => {
+    describe('golden RAdam trajectories', () => {
+      for (const testCase of radamGoldenCases()) {
+        it(testCase.name, { timeout }, async () => {
+          expectMatchesGolden(await replayRadamCase(testCase, createBackend), testCase, await toleranceOf());
+        });
+      }
+    });
+
+    describe('golden scheduler sequences', () => {
+      for (const testCase of schedulerGoldenCases()) {
+        it(testCase.name, () => {
+          const { lrs } = replaySchedulerCase(testCase);
+          expect(lrs).toHaveLength(testCase.expected.length);
+          lrs.forEach((rates, i) =>
+            expectClose(rates, testCase.expected[i]!, SCHEDULER_TOLERANCE, `${testCase.name} epoch ${i}`),
+          );
+        });
+      }
+    });
+
+    describe('state dict round trips', () => {
+      for (const testCase of radamGoldenCases()) {
+        const afterStep = Math.floor(testCase.grads.length / 2);
+        it(`${testCase.name}: interrupted at step ${afterStep} equals the uninterrupted run exactly`, { timeout }, async () => {
+          const straight = await replayRadamCase(testCase, createBackend);
+          const resumed = await replayRadamCase(testCase, createBackend, { afterStep });
+          expect(resumed.trajectory).toEqual(straight.trajectory);
+          expect(resumed.finalState).toEqual(straight.finalState);
+        });
+        const reference = options.referenceBackend;
+        if (reference !== undefined) {
+          it(`${testCase.name}: state moves to and from the reference backend mid-run`, { timeout }, async () => {
+            const referenceBackend = await reference();
+            const tolerance = looser(await toleranceOf(), toleranceFor(referenceBackend.dtype));
+            referenceBackend.dispose?.();
+            const there = await replayRadamCase(testCase, createBackend, { afterStep, resumeOn: reference });
+            expectMatchesGolden(there, testCase, tolerance);
+            const back = await replayRadamCase(testCase, reference, { afterStep, resumeOn: createBackend });
+            expectMatchesGolden(back, testCase, tolerance);
+          });
+        }
+      }
+
+      it('is JSON with compact base64 moments', async () => {
+        const fixture = await trainedFixture(createBackend);
+        const dict = await fixture.optimizer.stateDict();
+        expect(JSON.parse(JSON.stringify(dict))).toEqual(dict);
+        expect(typeof dict.params.w!.firstMoment.base64).toBe('string');
+        expect(dict.params.w!.step).toBe(3);
+        expect(dict.stepCount).toBe(3);
+      });
+    });
+
+    describe('bad input throws a RectifyError and changes nothing', () => {
+      it('unknown parameter name', async () => {
+        const f = await trainedFixture(createBackend);
+        await expectRejectedUnchanged(f, () => f.optimizer.step({ w: f.grad('w'), nope: f.grad('b') }), 'UNKNOWN_PARAMETER', 'nope');
+      });
+      it('gradient of the wrong length or shape', async () => {
+        const f = await trainedFixture(createBackend);
+        const wrong = f.backend.fromArray([1, 2, 3, 4, 5], [5]);
+        await expectRejectedUnchanged(f, () => f.optimizer.step({ b: f.grad('b'), w: wrong }), 'SHAPE_MISMATCH', 'w');
+      });
+      it('gradient that is not a tensor of this backend', async () => {
+        const f = await trainedFixture(createBackend);
+        await expectRejectedUnchanged(f, () => f.optimizer.step({ b: f.grad('b'), w: [1, 2, 3, 4, 5, 6] as never }), 'INVALID_TENSOR', 'w');
+      });
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        it(`${bad} gradient under nonFinite 'error'`, async () => {
+          const f = await trainedFixture(createBackend);
+          const b = f.grad('b', [0.1, bad, 0.2]);
+          await expectRejectedUnchanged(f, () => f.optimizer.step({ w: f.grad('w'), b }), 'NON_FINITE_GRADIENT', 'b');
+        });
+      }
+      it(`NaN gradient without norm clipping under nonFinite 'error'`, async () => {
+        const f = await trainedFixture(createBackend, { gradClipNorm: null });
+        const w = f.grad('w', [0, 0, NaN, 0, 0, 0]);
+        await expectRejectedUnchanged(f, () => f.optimizer.step({ w, b: f.grad('b') }), 'NON_FINITE_GRADIENT', 'w');
+      });
+      it(`NaN gradient under nonFinite 'skip' skips the whole step`, async () => {
+        const f = await trainedFixture(createBackend, { nonFinite: 'skip' });
+        const before = (await snapshot(f)) as { skippedSteps: number };
+        const report = await f.optimizer.step({ w: f.grad('w'), b: f.grad('b', [NaN, 0, 0]) });
+        expect(report.skipped).toBe(true);
+        expect(await snapshot(f)).toEqual({ ...before, skippedSteps: before.skippedSteps + 1 });
+      });
+      it(`NaN gradient under nonFinite 'propagate' reaches the parameter`, async () => {
+        const f = await trainedFixture(createBackend, { nonFinite: 'propagate', gradClipNorm: null });
+        await f.optimizer.step({ b: f.grad('b', [NaN, 0, 0]) });
+        const b = await f.backend.read(f.params.b);
+        expect(Number.isNaN(b[0])).toBe(true);
+        expect(Number.isFinite(b[1])).toBe(true);
+      });
+      it('step before registration', async () => {
+        const backend = await createBackend();
+        const optimizer = new RAdam(backend);
+        let caught: unknown;
+        try {
+          await optimizer.step({});
+        } catch (error) {
+          caught = error;
+        }
+        expect(caught).toMatchObject({ code: 'NOT_REGISTERED' });
+      });
+      it('registering a name twice', async () => {
+        const f = await trainedFixture(createBackend);
+        await expectRejectedUnchanged(
+          f,
+          () => f.optimizer.registerTrainableWeights({ x: f.grad('b'), w: f.grad('w') }),
+          'DUPLICATE_PARAMETER',
+          'w',
+        );
+      });
+      const badOptions: [string, RAdamOptions][] = [
+        ['lr', { lr: -1 }],
+        ['lr', { lr: NaN }],
+        ['betas', { betas: [1, 0.999] }],
+        ['betas', { betas: [0.9, -0.1] }],
+        ['eps', { eps: -1e-8 }],
+        ['weightDecay', { weightDecay: Infinity }],
+        ['gradClipNorm', { gradClipNorm: 0 }],
+        ['gradClipValue', { gradClipValue: -1 }],
+        ['threshold', { threshold: 3 }],
+        ['compat', { compat: 'keras' as never }],
+        ['weight_decay', { weight_decay: 0.1 } as never],
+      ];
+      for (const [parameter, bad] of badOptions) {
+        it(`invalid option ${JSON.stringify(bad)}`, async () => {
+          const backend = await createBackend();
+          expect(() => new RAdam(backend, bad)).toThrow(RectifyError);
+          const f = await trainedFixture(createBackend);
+          await expectRejectedUnchanged(
+            f,
+            () => f.optimizer.addParamGroup({ extra: f.backend.fromArray([1, 2], [2]) }, bad),
+            'INVALID_OPTION',
+            parameter,
+          );
+        });
+      }
+
+      const corruptions: [string, RectifyError['code'], (d: RAdamStateDict) => unknown][] = [
+        ['truncated (a parameter missing)', 'INVALID_STATE_DICT', (d) => ({ ...d, params: { w: d.params.w } })],
+        ['from another version', 'UNSUPPORTED_STATE_VERSION', (d) => ({ ...d, version: 99 })],
+        ['for other parameter names', 'INVALID_STATE_DICT', (d) => ({ ...d, params: { ...d.params, other: d.params.b } })],
+        [
+          'for other shapes',
+          'SHAPE_MISMATCH',
+          (d) => ({ ...d, params: { ...d.params, b: { ...d.params.b!, shape: [4] } } }),
+        ],
+        [
+          'carrying NaN moments',
+          'INVALID_STATE_DICT',
+          (d) => ({ ...d, params: { ...d.params, b: { ...d.params.b!, secondMoment: withNaN(d.params.b!.secondMoment) } } }),
+        ],
+        ['with a bad option', 'INVALID_STATE_DICT', (d) => ({ ...d, options: { ...d.options, eps: -1 } })],
+        ['not an object', 'INVALID_STATE_DICT', () => 'state'],
+        ['truncated to its header', 'INVALID_STATE_DICT', (d) => ({ format: d.format, version: d.version, backend: d.backend })],
+      ];
+      for (const [label, code, corrupt] of corruptions) {
+        it(`state dict ${label}`, async () => {
+          const f = await trainedFixture(createBackend);
+          const saved = (await f.optimizer.stateDict()) as RAdamStateDict;
+          await f.optimizer.step({ w: f.grad('w'), b: f.grad('b') });
+          await expectRejectedUnchanged(f, () => f.optimizer.loadStateDict(corrupt(saved) as RAdamStateDict), code);
+        });
+      }
+    });
+  });
+}
+
+/** The same encoded array with its first element replaced by NaN. */
+function withNaN(encoded: EncodedArray): EncodedArray {
+  const array = decodeArray(encoded)!;
+  array[0] = NaN;
+  return encodeArray(array);
+}

@@ -1,0 +1,45 @@
+/**
+ * `@rectify/core`: the RAdam algorithm once, over any {@link TensorBackend}.
+ *
+ * @packageDocumentation
+ */
+export type {
+  BackendResult,
+  DType,
+  HostArray,
+  RAdamScalars,
+  RAdamSlot,
+  SyncTensorBackend,
+  TensorBackend,
+  TensorOf,
+} from './backend.js';
+export { RectifyError, isRectifyError, type RectifyErrorCode } from './errors.js';
+export { fusedRAdamUpdate, sumOfSquares, allFinite, type FloatArray } from './kernels/typed-array-kernels.js';
+export { isPromiseLike, runMaybeAsync, type MaybeAsyncTask, type MaybePromise } from './maybe-async.js';
+export {
+  DEFAULT_GROUP_OPTIONS,
+  DEFAULT_NON_FINITE,
+  resolveGroupOptions,
+  type Compat,
+  type GroupOptions,
+  type LearningRate,
+  type NonFinitePolicy,
+  type RAdamOptions,
+  type ResolvedGroupOptions,
+  type SerializedGroupOptions,
+} from './options.js';
+export { flattenTensorTree, sizeOf, type TensorTree } from './params.js';
+export { RAdam, type ParamState, type StepReport } from './radam.js';
+export * from './schedulers/index.js';
+export { decodeArray, encodeArray, type EncodedArray } from './state/encoding.js';
+export {
+  STATE_DICT_FORMAT,
+  STATE_DICT_VERSION,
+  type GroupStateEntry,
+  type ParamStateEntry,
+  type RAdamStateDict,
+} from './state/state-dict.js';
+export { globalNormClipFactor } from './transforms/clip-by-global-norm.js';
+export { RADAM_STAGES, planRAdamStep } from './transforms/plan.js';
+export { rectification, type Rectification } from './transforms/rectification.js';
+export { IDENTITY_SCALARS, type ScalarStage, type StageContext } from './transforms/stage.js';

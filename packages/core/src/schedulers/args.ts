@@ -1,0 +1,304 @@
+/**
+ * Argument validation shared by every scheduler constructor: one reader per constructor
+ * call checks the option names first (rejecting typos with a hint), then each value, and
+ * throws `RectifyError('INVALID_OPTION', message, argumentName)` on the first problem.
+ *
+ * @internal
+ * @module
+ */
+import { RectifyError } from '../errors.js';
+
+/** Bounds for a numeric argument; every bound is optional. */
+export interface NumberBounds {
+  /** Smallest allowed value (inclusive). */
+  readonly min?: number;
+  /** Largest allowed value (inclusive). */
+  readonly max?: number;
+  /** Values must be strictly greater than this. */
+  readonly above?: number;
+  /** Values must be strictly smaller than this. */
+  readonly below?: number;
+}
+
+/** A learning-rate argument as given (`number` or list) and as a list of rates. */
+export interface RateArgument {
+  /** The argument as the caller wrote it (a list is copied). */
+  readonly given: number | number[];
+  /** One rate per parameter group. */
+  readonly rates: number[];
+}
+
+/** Renders any value for an error message. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) {
+    const shown = value.slice(0, 6).map(describeValue).join(', ');
+    return `[${shown}${value.length > 6 ? ', …' : ''}]`;
+  }
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+/** `true` for a plain `{...}` object (not an array, not null). */
+export function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function levenshtein(a: string, b: string): number {
+  const previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    let diagonal = previous[0] ?? 0;
+    previous[0] = i;
+    for (let j = 1; j <= b.length; j += 1) {
+      const above = previous[j] ?? 0;
+      const left = previous[j - 1] ?? 0;
+      previous[j] = Math.min(above + 1, left + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** `base_lr → baseLr`, `T_max → tMax`, `T_0 → t0`. */
+function snakeToCamel(name: string): string {
+  const camel = name.replace(/_+([A-Za-z0-9])/g, (_, c: string) => c.toUpperCase());
+  return camel.charAt(0).toLowerCase() + camel.slice(1);
+}
+
+/**
+ * The closest known name to `name`, if one is close enough to be a likely typo: the
+ * camelCase spelling of a snake_case name, a case-insensitive match, or a name within a
+ * small edit distance.
+ */
+export function suggestName(name: string, known: readonly string[]): string | undefined {
+  const camel = snakeToCamel(name);
+  const exact = known.find((k) => k === camel) ?? known.find((k) => k.toLowerCase() === camel.toLowerCase());
+  if (exact !== undefined) return exact;
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const distance = levenshtein(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const limit = Math.max(1, Math.floor(name.length / 3));
+  return bestDistance <= limit ? best : undefined;
+}
+
+/**
+ * Reads one constructor's options object. Construction validates the object and rejects
+ * unknown names; each accessor then validates one argument, applying the reference
+ * default when it is absent (`undefined`; `null` too for optional arguments).
+ */
+export class ArgReader {
+  readonly #owner: string;
+  readonly #raw: Readonly<Record<string, unknown>>;
+
+  constructor(owner: string, raw: unknown, known: readonly string[]) {
+    this.#owner = owner;
+    if (raw === undefined) {
+      this.#raw = {};
+      return;
+    }
+    if (!isPlainRecord(raw)) {
+      throw new RectifyError(
+        'INVALID_OPTION',
+        `${owner}: the options must be an object of named arguments, got ${describeValue(raw)}.`,
+      );
+    }
+    for (const key of Object.keys(raw)) {
+      if (known.includes(key)) continue;
+      const hint = suggestName(key, known);
+      const advice = hint === undefined ? '' : ` Did you mean "${hint}"?`;
+      const camel = key.includes('_') ? ' Arguments are written in camelCase.' : '';
+      throw new RectifyError(
+        'INVALID_OPTION',
+        `${owner}: unknown argument "${key}".${advice}${camel} Known arguments: ${known.join(', ')}.`,
+        key,
+      );
+    }
+    this.#raw = raw;
+  }
+
+  /** The scheduler class name this reader reports in messages. */
+  get owner(): string {
+    return this.#owner;
+  }
+
+  /** `true` when `key` was given (not `undefined`, not `null`). */
+  has(key: string): boolean {
+    const value = this.#raw[key];
+    return value !== undefined && value !== null;
+  }
+
+  /** The raw value of `key`. */
+  raw(key: string): unknown {
+    return this.#raw[key];
+  }
+
+  /** Throws `INVALID_OPTION` for `key`. */
+  fail(key: string, requirement: string, value: unknown = this.#raw[key]): never {
+    throw new RectifyError(
+      'INVALID_OPTION',
+      `${this.#owner}: ${key} must be ${requirement}, got ${describeValue(value)}.`,
+      key,
+    );
+  }
+
+  /** A finite number within `bounds`. */
+  number(key: string, fallback: number, bounds: NumberBounds = {}): number {
+    const value = this.#raw[key];
+    if (value === undefined) return fallback;
+    return this.checkNumber(key, value, bounds, false);
+  }
+
+  /** An integer within `bounds`. */
+  integer(key: string, fallback: number, bounds: NumberBounds = {}): number {
+    const value = this.#raw[key];
+    if (value === undefined) return fallback;
+    return this.checkNumber(key, value, bounds, true);
+  }
+
+  /** A finite number within `bounds`, or `undefined` when absent or `null`. */
+  optionalNumber(key: string, bounds: NumberBounds = {}): number | undefined {
+    return this.has(key) ? this.checkNumber(key, this.#raw[key], bounds, false) : undefined;
+  }
+
+  /** An integer within `bounds`, or `undefined` when absent or `null`. */
+  optionalInteger(key: string, bounds: NumberBounds = {}): number | undefined {
+    return this.has(key) ? this.checkNumber(key, this.#raw[key], bounds, true) : undefined;
+  }
+
+  /** `true` or `false`. */
+  boolean(key: string, fallback: boolean): boolean {
+    const value = this.#raw[key];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'boolean') this.fail(key, 'true or false');
+    return value;
+  }
+
+  /** One of `choices`. */
+  choice<T extends string>(key: string, fallback: T, choices: readonly T[]): T {
+    const value = this.#raw[key];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+      this.fail(key, `one of ${choices.map((c) => `"${c}"`).join(', ')}`);
+    }
+    return value as T;
+  }
+
+  /** A function, or `undefined` when absent or `null`. */
+  optionalFunction<F>(key: string): F | undefined {
+    if (!this.has(key)) return undefined;
+    const value = this.#raw[key];
+    if (typeof value !== 'function') this.fail(key, 'a function');
+    return value as F;
+  }
+
+  /**
+   * A learning rate or a list of them (one per parameter group): finite, `>= 0`, a
+   * non-empty list.
+   */
+  rates(key: string, fallback: number): RateArgument {
+    const value = this.#raw[key];
+    if (value === undefined) return { given: fallback, rates: [fallback] };
+    if (typeof value === 'number') {
+      const rate = this.checkNumber(key, value, { min: 0 }, false, 'a finite number >= 0 or a non-empty list of them');
+      return { given: rate, rates: [rate] };
+    }
+    if (!Array.isArray(value) || value.length === 0) this.fail(key, 'a finite number >= 0 or a non-empty list of them');
+    const rates = value.map((entry: unknown, i: number) => this.checkNumber(`${key}[${i}]`, entry, { min: 0 }, false));
+    return { given: [...rates], rates };
+  }
+
+  /** A list of finite numbers (each within `bounds`). */
+  numberList(key: string, fallback: readonly number[], bounds: NumberBounds = {}): number[] {
+    const value = this.#raw[key];
+    if (value === undefined) return [...fallback];
+    if (!Array.isArray(value)) this.fail(key, 'a list of numbers');
+    return value.map((entry: unknown, i: number) => this.checkNumber(`${key}[${i}]`, entry, bounds, false));
+  }
+
+  /**
+   * A list of integers `>= min`, in increasing order (`strict`: no repeats), non-empty
+   * unless `allowEmpty`.
+   */
+  integerList(
+    key: string,
+    fallback: readonly number[],
+    options: { readonly min: number; readonly strict: boolean; readonly allowEmpty: boolean },
+  ): number[] {
+    const value = this.#raw[key];
+    const list = value === undefined ? [...fallback] : value;
+    if (!Array.isArray(list)) this.fail(key, 'a list of integers');
+    if (list.length === 0 && !options.allowEmpty) this.fail(key, 'a non-empty list of integers');
+    const out = list.map((entry: unknown, i: number) =>
+      this.checkNumber(`${key}[${i}]`, entry, { min: options.min }, true),
+    );
+    for (let i = 1; i < out.length; i += 1) {
+      const previous = out[i - 1] ?? 0;
+      const current = out[i] ?? 0;
+      if (current < previous || (options.strict && current === previous)) {
+        this.fail(key, options.strict ? 'sorted in strictly increasing order' : 'sorted in increasing order', list);
+      }
+    }
+    return out;
+  }
+
+  /** The reference's `last_epoch`: the epoch to start from, an integer `>= 0` (default 0). */
+  lastEpoch(): number {
+    return this.integer('lastEpoch', 0, { min: 0 });
+  }
+
+  /** Validates one number (finite, optionally an integer, within bounds). */
+  checkNumber(key: string, value: unknown, bounds: NumberBounds, integer: boolean, requirement?: string): number {
+    const text = requirement ?? describeRequirement(integer, bounds);
+    if (typeof value !== 'number' || !Number.isFinite(value)) this.fail(key, text, value);
+    if (integer && !Number.isInteger(value)) this.fail(key, text, value);
+    if (bounds.min !== undefined && value < bounds.min) this.fail(key, text, value);
+    if (bounds.max !== undefined && value > bounds.max) this.fail(key, text, value);
+    if (bounds.above !== undefined && value <= bounds.above) this.fail(key, text, value);
+    if (bounds.below !== undefined && value >= bounds.below) this.fail(key, text, value);
+    return value;
+  }
+}
+
+function describeRequirement(integer: boolean, bounds: NumberBounds): string {
+  const parts: string[] = [];
+  if (bounds.min !== undefined) parts.push(`>= ${bounds.min}`);
+  if (bounds.above !== undefined) parts.push(`> ${bounds.above}`);
+  if (bounds.below !== undefined) parts.push(`< ${bounds.below}`);
+  if (bounds.max !== undefined) parts.push(`<= ${bounds.max}`);
+  const kind = integer ? 'an integer' : 'a finite number';
+  return parts.length === 0 ? kind : `${kind} ${parts.join(' and ')}`;
+}
+
+/**
+ * Broadcasts per-group lists to a common group count: every list has one entry (shared by
+ * all groups) or the common count. Throws `INVALID_OPTION` naming the offending argument.
+ */
+export function broadcastGroups(owner: string, lists: ReadonlyArray<readonly [string, readonly number[]]>): number {
+  let groups = 1;
+  for (const [, list] of lists) groups = Math.max(groups, list.length);
+  for (const [name, list] of lists) {
+    if (list.length !== 1 && list.length !== groups) {
+      throw new RectifyError(
+        'INVALID_OPTION',
+        `${owner}: ${name} has ${list.length} entries but the scheduler has ${groups} parameter groups; give one value or one per group.`,
+        name,
+      );
+    }
+  }
+  return groups;
+}
+
+/** Entry `i` of a list broadcast from length 1. */
+export function at(list: readonly number[], i: number): number {
+  return list.length === 1 ? (list[0] ?? 0) : (list[i] ?? 0);
+}

@@ -1,0 +1,3 @@
+export * from './scheduler.js';
+export * from './create-scheduler.js';
+export * from './registry.js';

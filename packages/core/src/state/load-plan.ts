@@ -1,0 +1,188 @@
+import type { HostArray } from '../backend.js';
+import { RectifyError } from '../errors.js';
+import {
+  resolveGroupOptions,
+  resolveOptimizerOptions,
+  type GroupOptions,
+  type NonFinitePolicy,
+  type ResolvedGroupOptions,
+} from '../options.js';
+import { formatShape, sizeOf } from '../params.js';
+import { createScheduler } from '../schedulers/create-scheduler.js';
+import { isLearningRateScheduler, type LearningRateScheduler, type SchedulerState } from '../schedulers/scheduler.js';
+import { decodeArray } from './encoding.js';
+import { STATE_DICT_FORMAT, STATE_DICT_VERSION } from './state-dict.js';
+
+/** What the optimizer currently has, as far as loading needs to know. */
+export interface LoadTarget {
+  /** Parameter names of each group, in order. */
+  readonly groups: readonly (readonly string[])[];
+  /** Element count of each parameter by name. */
+  readonly sizes: ReadonlyMap<string, number>;
+}
+
+/** A fully validated state dict, decoded and ready to apply without any further check. */
+export interface LoadPlan {
+  readonly nonFinite: NonFinitePolicy;
+  readonly defaults: ResolvedGroupOptions;
+  readonly groups: readonly { readonly overrides: GroupOptions; readonly options: ResolvedGroupOptions }[];
+  readonly stepCount: number;
+  readonly skippedSteps: number;
+  readonly params: ReadonlyMap<string, { step: number; firstMoment: HostArray; secondMoment: HostArray }>;
+  /** Schedulers built from the dict and already loaded with its progress. */
+  readonly schedulers: readonly LearningRateScheduler[];
+}
+
+function corrupt(message: string, parameter?: string): RectifyError {
+  return new RectifyError('INVALID_STATE_DICT', `Invalid state dict: ${message}`, parameter);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function count(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw corrupt(`"${field}" must be a non-negative integer, got ${JSON.stringify(value)}.`, field);
+  }
+  return value;
+}
+
+function finiteArray(encoded: unknown, length: number, where: string, nonNegative: boolean): HostArray {
+  const array = decodeArray(encoded);
+  if (array === undefined) throw corrupt(`${where} is not a valid encoded array.`, where);
+  if (array.length !== length) {
+    throw corrupt(`${where} has ${array.length} elements, the parameter has ${length}.`, where);
+  }
+  for (let i = 0; i < array.length; i++) {
+    const x = array[i]!;
+    if (!Number.isFinite(x) || (nonNegative && x < 0)) {
+      throw corrupt(`${where}[${i}] is ${x}; moments must be finite${nonNegative ? ' and >= 0' : ''}.`, where);
+    }
+  }
+  return array;
+}
+
+/** Re-raises an option error found inside a state dict as a state-dict error. */
+function asStateError<R>(where: string, build: () => R): R {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof RectifyError && error.code !== 'INVALID_STATE_DICT') {
+      throw corrupt(`${where}: ${error.message}`, error.parameter);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Loads the dict's scheduler progress into the scheduler that resolving the dict's options
+ * just built from its spec: a fresh object, so nothing live is touched before the load.
+ */
+function restoredOptions(
+  options: ResolvedGroupOptions,
+  schedulerState: unknown,
+  where: string,
+  schedulers: LearningRateScheduler[],
+): ResolvedGroupOptions {
+  const scheduler = options.lr;
+  if (!isLearningRateScheduler(scheduler)) return options;
+  if (!isRecord(schedulerState)) throw corrupt(`${where} has a scheduler but no "schedulerState".`, where);
+  asStateError(where, () => scheduler.loadStateDict(schedulerState as SchedulerState));
+  schedulers.push(scheduler);
+  return options;
+}
+
+/** State dicts are JSON: a learning rate in one is a number or a spec, never a live object. */
+function assertSerializedLr(options: Record<string, unknown>, where: string): void {
+  if (isLearningRateScheduler(options.lr)) {
+    throw corrupt(`${where}.lr must be a number or a scheduler spec, not a scheduler object.`, where);
+  }
+}
+
+/**
+ * Validates every part of `dict` against `target` and decodes it, without touching the
+ * optimizer. Throws `UNSUPPORTED_STATE_VERSION` or `INVALID_STATE_DICT` naming the first
+ * problem found.
+ */
+export function planStateDictLoad(dict: unknown, target: LoadTarget): LoadPlan {
+  if (!isRecord(dict)) throw corrupt('expected an object.');
+  if (dict.format !== STATE_DICT_FORMAT) {
+    throw corrupt(`"format" must be "${STATE_DICT_FORMAT}", got ${JSON.stringify(dict.format)}.`, 'format');
+  }
+  if (dict.version !== STATE_DICT_VERSION) {
+    throw new RectifyError(
+      'UNSUPPORTED_STATE_VERSION',
+      `State dict version ${JSON.stringify(dict.version)} is not supported; this release reads version ${STATE_DICT_VERSION}.`,
+      'version',
+    );
+  }
+  if (!isRecord(dict.options)) throw corrupt('"options" is missing.', 'options');
+  if (!Array.isArray(dict.groups)) throw corrupt('"groups" is missing.', 'groups');
+  if (!isRecord(dict.params)) throw corrupt('"params" is missing.', 'params');
+  const stepCount = count(dict.stepCount, 'stepCount');
+  const skippedSteps = count(dict.skippedSteps, 'skippedSteps');
+
+  const schedulers: LearningRateScheduler[] = [];
+  assertSerializedLr(dict.options, 'options');
+  const optimizer = asStateError('options', () => resolveOptimizerOptions(dict.options as never));
+  const defaults = restoredOptions(optimizer.group, dict.schedulerState, 'options', schedulers);
+
+  if (dict.groups.length !== target.groups.length) {
+    throw corrupt(`it has ${dict.groups.length} parameter groups, the optimizer has ${target.groups.length}.`, 'groups');
+  }
+  const groups = dict.groups.map((group: unknown, g) => {
+    const where = `groups[${g}]`;
+    if (!isRecord(group) || !isRecord(group.overrides) || !Array.isArray(group.params)) {
+      throw corrupt(`${where} must be { overrides, params }.`, where);
+    }
+    const expected = target.groups[g]!;
+    const names = group.params as unknown[];
+    if (names.length !== expected.length || names.some((name, i) => name !== expected[i])) {
+      throw corrupt(
+        `${where} holds parameters ${JSON.stringify(names)}, the optimizer's group holds ${JSON.stringify(expected)}.`,
+        where,
+      );
+    }
+    assertSerializedLr(group.overrides, where);
+    const overrides = group.overrides as GroupOptions;
+    const resolved = asStateError(where, () => resolveGroupOptions(overrides, defaults));
+    // A group that inherits the optimizer's scheduler shares it; only its own is restored here.
+    const ownsScheduler = overrides.lr !== undefined && isLearningRateScheduler(resolved.lr);
+    const options = ownsScheduler ? restoredOptions(resolved, group.schedulerState, where, schedulers) : resolved;
+    return { overrides: ownsScheduler ? { ...overrides, lr: options.lr } : overrides, options };
+  });
+
+  const params = new Map<string, { step: number; firstMoment: HostArray; secondMoment: HostArray }>();
+  for (const name of Object.keys(dict.params)) {
+    if (!target.sizes.has(name)) throw corrupt(`it has state for "${name}", which is not registered.`, name);
+  }
+  for (const [name, size] of target.sizes) {
+    const entry = dict.params[name];
+    if (!isRecord(entry)) throw corrupt(`it has no state for the parameter "${name}".`, name);
+    if (!Array.isArray(entry.shape) || !entry.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw corrupt(`"${name}.shape" must be a list of non-negative integers.`, name);
+    }
+    if (sizeOf(entry.shape as number[]) !== size) {
+      throw new RectifyError(
+        'SHAPE_MISMATCH',
+        `State for "${name}" has shape ${formatShape(entry.shape as number[])} (${sizeOf(entry.shape as number[])} elements); the parameter has ${size}.`,
+        name,
+      );
+    }
+    params.set(name, {
+      step: count(entry.step, `${name}.step`),
+      firstMoment: finiteArray(entry.firstMoment, size, `${name}.firstMoment`, false),
+      secondMoment: finiteArray(entry.secondMoment, size, `${name}.secondMoment`, true),
+    });
+  }
+  return {
+    nonFinite: optimizer.nonFinite,
+    defaults,
+    groups,
+    stepCount,
+    skippedSteps,
+    params,
+    schedulers,
+  };
+}
