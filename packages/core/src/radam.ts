@@ -129,6 +129,14 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     return this.#groups.length === 0 ? [this.#defaultGroupLr()] : this.#groups.map((_, i) => this.#learningRateOf(i));
   }
 
+  /**
+   * The scheduler driving the default learning rate (built from the spec when `lr` was
+   * one), or `undefined` for a constant rate. Step it yourself: the optimizer only reads it.
+   */
+  get scheduler(): LearningRateScheduler | undefined {
+    return typeof this.#defaults.lr === 'number' ? undefined : this.#defaults.lr;
+  }
+
   /** The optimizer-wide options, validated, with defaults filled in. */
   get options(): ResolvedGroupOptions & { readonly nonFinite: NonFinitePolicy } {
     return { ...this.#defaults, nonFinite: this.#nonFinite };
@@ -472,12 +480,38 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
       record.step = state.step;
     }
     this.#nonFinite = plan.nonFinite;
-    this.#defaults = plan.defaults;
-    for (const [g, group] of plan.groups.entries()) {
-      this.#groups[g]!.overrides = group.overrides;
-      this.#groups[g]!.options = group.options;
+    const defaultLr = keepLiveScheduler(this.#defaults.lr, plan.defaults.lr);
+    this.#defaults = { ...plan.defaults, lr: defaultLr };
+    for (const [g, planned] of plan.groups.entries()) {
+      const group = this.#groups[g]!;
+      const lr =
+        planned.overrides.lr === undefined ? defaultLr : keepLiveScheduler(group.options.lr, planned.options.lr);
+      group.overrides = planned.overrides.lr === undefined ? planned.overrides : { ...planned.overrides, lr };
+      group.options = { ...planned.options, lr };
     }
     this.#stepCount = plan.stepCount;
     this.#skippedSteps = plan.skippedSteps;
   }
+}
+
+/**
+ * After a load, the user's own scheduler object stays the one in use when it is the same
+ * schedule as the restored one (same spec): it takes the restored progress, so references
+ * the caller holds keep stepping the optimizer's rate. Otherwise the restored one replaces it.
+ * The restored scheduler was validated and loaded already, so this cannot fail half-way.
+ */
+function keepLiveScheduler(
+  live: number | LearningRateScheduler,
+  restored: number | LearningRateScheduler,
+): number | LearningRateScheduler {
+  if (typeof live === 'number' || typeof restored === 'number' || live === restored) return restored;
+  let sameSchedule: boolean;
+  try {
+    sameSchedule = JSON.stringify(live.toSpec()) === JSON.stringify(restored.toSpec());
+  } catch {
+    sameSchedule = false; // a schedule with a custom function has no spec to compare
+  }
+  if (!sameSchedule) return restored;
+  live.loadStateDict(restored.stateDict());
+  return live;
 }

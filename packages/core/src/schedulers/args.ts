@@ -142,11 +142,14 @@ export class ArgReader {
     return this.#raw[key];
   }
 
-  /** Throws `INVALID_OPTION` for `key`. */
-  fail(key: string, requirement: string, value: unknown = this.#raw[key]): never {
+  /**
+   * Throws `INVALID_OPTION` for argument `key`; `label` names the faulty part in the
+   * message (`baseLr[1]` for an entry of a list), the error's `parameter` is `key`.
+   */
+  fail(key: string, requirement: string, value: unknown = this.#raw[key], label: string = key): never {
     throw new RectifyError(
       'INVALID_OPTION',
-      `${this.#owner}: ${key} must be ${requirement}, got ${describeValue(value)}.`,
+      `${this.#owner}: ${label} must be ${requirement}, got ${describeValue(value)}.`,
       key,
     );
   }
@@ -213,7 +216,9 @@ export class ArgReader {
       return { given: rate, rates: [rate] };
     }
     if (!Array.isArray(value) || value.length === 0) this.fail(key, 'a finite number >= 0 or a non-empty list of them');
-    const rates = value.map((entry: unknown, i: number) => this.checkNumber(`${key}[${i}]`, entry, { min: 0 }, false));
+    const rates = value.map((entry: unknown, i: number) =>
+      this.checkNumber(key, entry, { min: 0 }, false, undefined, `${key}[${i}]`),
+    );
     return { given: [...rates], rates };
   }
 
@@ -222,7 +227,7 @@ export class ArgReader {
     const value = this.#raw[key];
     if (value === undefined) return [...fallback];
     if (!Array.isArray(value)) this.fail(key, 'a list of numbers');
-    return value.map((entry: unknown, i: number) => this.checkNumber(`${key}[${i}]`, entry, bounds, false));
+    return value.map((entry: unknown, i: number) => this.checkNumber(key, entry, bounds, false, undefined, `${key}[${i}]`));
   }
 
   /**
@@ -239,7 +244,7 @@ export class ArgReader {
     if (!Array.isArray(list)) this.fail(key, 'a list of integers');
     if (list.length === 0 && !options.allowEmpty) this.fail(key, 'a non-empty list of integers');
     const out = list.map((entry: unknown, i: number) =>
-      this.checkNumber(`${key}[${i}]`, entry, { min: options.min }, true),
+      this.checkNumber(key, entry, { min: options.min }, true, undefined, `${key}[${i}]`),
     );
     for (let i = 1; i < out.length; i += 1) {
       const previous = out[i - 1] ?? 0;
@@ -257,15 +262,25 @@ export class ArgReader {
   }
 
   /** Validates one number (finite, optionally an integer, within bounds). */
-  checkNumber(key: string, value: unknown, bounds: NumberBounds, integer: boolean, requirement?: string): number {
+  checkNumber(
+    key: string,
+    value: unknown,
+    bounds: NumberBounds,
+    integer: boolean,
+    requirement?: string,
+    label: string = key,
+  ): number {
     const text = requirement ?? describeRequirement(integer, bounds);
-    if (typeof value !== 'number' || !Number.isFinite(value)) this.fail(key, text, value);
-    if (integer && !Number.isInteger(value)) this.fail(key, text, value);
-    if (bounds.min !== undefined && value < bounds.min) this.fail(key, text, value);
-    if (bounds.max !== undefined && value > bounds.max) this.fail(key, text, value);
-    if (bounds.above !== undefined && value <= bounds.above) this.fail(key, text, value);
-    if (bounds.below !== undefined && value >= bounds.below) this.fail(key, text, value);
-    return value;
+    const ok =
+      typeof value === 'number' &&
+      Number.isFinite(value) &&
+      (!integer || Number.isInteger(value)) &&
+      (bounds.min === undefined || value >= bounds.min) &&
+      (bounds.max === undefined || value <= bounds.max) &&
+      (bounds.above === undefined || value > bounds.above) &&
+      (bounds.below === undefined || value < bounds.below);
+    if (!ok) this.fail(key, text, value, label);
+    return value as number;
   }
 }
 
@@ -280,14 +295,18 @@ function describeRequirement(integer: boolean, bounds: NumberBounds): string {
 }
 
 /**
- * Broadcasts per-group lists to a common group count: every list has one entry (shared by
- * all groups) or the common count. Throws `INVALID_OPTION` naming the offending argument.
+ * The common group count of per-group lists: every list has one entry (shared by all
+ * groups) or the common count, set by the first list with several entries (so a list
+ * that disagrees with an earlier one is the one blamed). Throws `INVALID_OPTION` naming
+ * the offending argument.
  */
 export function broadcastGroups(owner: string, lists: ReadonlyArray<readonly [string, readonly number[]]>): number {
   let groups = 1;
-  for (const [, list] of lists) groups = Math.max(groups, list.length);
   for (const [name, list] of lists) {
-    if (list.length !== 1 && list.length !== groups) {
+    if (list.length === 1) continue;
+    if (groups === 1) {
+      groups = list.length;
+    } else if (list.length !== groups) {
       throw new RectifyError(
         'INVALID_OPTION',
         `${owner}: ${name} has ${list.length} entries but the scheduler has ${groups} parameter groups; give one value or one per group.`,
@@ -301,4 +320,14 @@ export function broadcastGroups(owner: string, lists: ReadonlyArray<readonly [st
 /** Entry `i` of a list broadcast from length 1. */
 export function at(list: readonly number[], i: number): number {
   return list.length === 1 ? (list[0] ?? 0) : (list[i] ?? 0);
+}
+
+/** `list` broadcast to `groups` entries (a one-entry list is repeated). */
+export function broadcast(list: readonly number[], groups: number): number[] {
+  return Array.from({ length: groups }, (_, i) => at(list, i));
+}
+
+/** A copy of a rate argument as given (lists are copied). */
+export function copyRates(given: number | readonly number[]): number | number[] {
+  return typeof given === 'number' ? given : [...given];
 }

@@ -1,9 +1,16 @@
 import { RectifyError } from '../errors.js';
-import { isSchedulerSpec, type LearningRateScheduler, type SchedulerSpec } from './scheduler.js';
+import { describeValue, isPlainRecord, suggestName } from './args.js';
 import { schedulerFactories } from './registry.js';
+import type { LearningRateScheduler, SchedulerSpec } from './scheduler.js';
 
 /**
  * Builds any scheduler, composites included, from its JSON spec.
+ *
+ * The spec must be exactly `{ scheduler: string, args: object }`; the name must be one of
+ * {@link schedulerFactories} (a near miss is suggested); the arguments are then validated
+ * by the scheduler's constructor (unknown names with a hint, types, ranges). Composites
+ * take `args.schedulers` as a list of specs, built recursively; an error in a child
+ * names it in the message, and its `parameter` is prefixed with `schedulers[i].`.
  *
  * @throws RectifyError `INVALID_SCHEDULER` for an unknown name or a malformed spec, and
  *   `INVALID_OPTION` for an argument out of range (naming the argument).
@@ -13,21 +20,48 @@ import { schedulerFactories } from './registry.js';
  * ```
  */
 export function createScheduler(spec: SchedulerSpec): LearningRateScheduler {
-  if (!isSchedulerSpec(spec)) {
+  const raw: unknown = spec;
+  if (!isPlainRecord(raw)) {
     throw new RectifyError(
       'INVALID_SCHEDULER',
-      'A scheduler spec must be an object { scheduler: string, args: object }.',
+      `A scheduler spec must be an object { scheduler: string, args: object }, got ${describeValue(raw)}.`,
       'scheduler',
     );
   }
-  const factory = schedulerFactories.get(spec.scheduler);
+  for (const key of Object.keys(raw)) {
+    if (key !== 'scheduler' && key !== 'args') {
+      throw new RectifyError(
+        'INVALID_SCHEDULER',
+        `A scheduler spec has only "scheduler" and "args"; unexpected "${key}" (put arguments inside "args").`,
+        key,
+      );
+    }
+  }
+  const name = raw['scheduler'];
+  if (typeof name !== 'string') {
+    throw new RectifyError(
+      'INVALID_SCHEDULER',
+      `A scheduler spec needs "scheduler", the scheduler's class name as a string, got ${describeValue(name)}.`,
+      'scheduler',
+    );
+  }
+  const args = raw['args'];
+  if (!isPlainRecord(args)) {
+    throw new RectifyError(
+      'INVALID_SCHEDULER',
+      `The spec of ${name} needs "args", an object of named arguments, got ${describeValue(args)}.`,
+      'args',
+    );
+  }
+  const factory = schedulerFactories.get(name);
   if (factory === undefined) {
-    const known = [...schedulerFactories.keys()].sort().join(', ');
+    const known = [...schedulerFactories.keys()];
+    const hint = suggestName(name, known);
     throw new RectifyError(
       'INVALID_SCHEDULER',
-      `Unknown scheduler "${spec.scheduler}". Known schedulers: ${known || '(none)'}.`,
+      `Unknown scheduler "${name}".${hint === undefined ? '' : ` Did you mean "${hint}"?`} Known schedulers: ${[...known].sort().join(', ')}.`,
       'scheduler',
     );
   }
-  return factory(spec.args);
+  return factory(args);
 }

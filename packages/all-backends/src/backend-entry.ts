@@ -1,0 +1,16 @@
+import type { TensorBackend } from '@rectify/core';
+
+/** One backend the repository ships, under the name the replay CLI and the bench use. */
+export interface BackendEntry {
+  /** Replay name: `cpu`, `cpu64`, `tfjs-wasm`, … */
+  readonly name: string;
+  /** One line for tables and `--help`. */
+  readonly description: string;
+  /**
+   * Why the backend cannot run on this machine (a missing GPU, a native module that did
+   * not build), or `undefined` when it can. Never throws.
+   */
+  unavailableReason(): Promise<string | undefined>;
+  /** A fresh backend instance. */
+  create(): Promise<TensorBackend<any>>;
+}
