@@ -1,4 +1,5 @@
 import { RectifyError } from './errors.js';
+import { describeValue, suggestName } from './values.js';
 import { createScheduler } from './schedulers/create-scheduler.js';
 import {
   isLearningRateScheduler,
@@ -87,24 +88,16 @@ export const DEFAULT_GROUP_OPTIONS: ResolvedGroupOptions = Object.freeze({
 /** The default `nonFinite` policy. */
 export const DEFAULT_NON_FINITE: NonFinitePolicy = 'error';
 
-const GROUP_OPTION_NAMES = new Set<string>(Object.keys(DEFAULT_GROUP_OPTIONS));
+const GROUP_OPTION_NAMES: readonly string[] = Object.keys(DEFAULT_GROUP_OPTIONS);
 const TORCH_THRESHOLD = 5;
 
 function invalid(option: string, message: string): RectifyError {
   return new RectifyError('INVALID_OPTION', `Option "${option}" ${message}`, option);
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  return `a value of type ${typeof value}`;
-}
-
 function finiteNumber(option: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw invalid(option, `must be a finite number, got ${describe(value)}.`);
+    throw invalid(option, `must be a finite number, got ${describeValue(value)}.`);
   }
   return value;
 }
@@ -123,13 +116,13 @@ function optionalPositive(option: string, value: unknown): number | null {
 }
 
 function boolean(option: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw invalid(option, `must be true or false, got ${describe(value)}.`);
+  if (typeof value !== 'boolean') throw invalid(option, `must be true or false, got ${describeValue(value)}.`);
   return value;
 }
 
 function oneOf<V extends string>(option: string, value: unknown, allowed: readonly V[]): V {
   if (!allowed.includes(value as V)) {
-    throw invalid(option, `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${describe(value)}.`);
+    throw invalid(option, `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${describeValue(value)}.`);
   }
   return value as V;
 }
@@ -142,7 +135,7 @@ function learningRate(value: unknown): number | LearningRateScheduler {
 
 function betas(value: unknown): readonly [number, number] {
   if (!Array.isArray(value) || value.length !== 2) {
-    throw invalid('betas', `must be a pair [beta1, beta2], got ${describe(value)}.`);
+    throw invalid('betas', `must be a pair [beta1, beta2], got ${describeValue(value)}.`);
   }
   const pair = value.map((beta, i) => {
     const b = finiteNumber(`betas[${i}]`, beta);
@@ -153,10 +146,10 @@ function betas(value: unknown): readonly [number, number] {
 }
 
 /** Rejects option names that do not exist (catches `weight_decay` and other typos). */
-function rejectUnknown(options: object, known: ReadonlySet<string>, where: string): void {
+function rejectUnknown(options: object, known: readonly string[], where: string): void {
   for (const key of Object.keys(options)) {
-    if (!known.has(key)) {
-      const hint = [...known].find((k) => k.toLowerCase() === key.replace(/_/g, '').toLowerCase());
+    if (!known.includes(key)) {
+      const hint = suggestName(key, known);
       throw invalid(key, `is not a known ${where} option${hint ? ` (did you mean "${hint}"?)` : ''}.`);
     }
   }
@@ -172,7 +165,7 @@ export function resolveGroupOptions(
   base: ResolvedGroupOptions = DEFAULT_GROUP_OPTIONS,
 ): ResolvedGroupOptions {
   if (typeof overrides !== 'object' || overrides === null) {
-    throw invalid('options', `must be an object, got ${describe(overrides)}.`);
+    throw invalid('options', `must be an object, got ${describeValue(overrides)}.`);
   }
   rejectUnknown(overrides, GROUP_OPTION_NAMES, 'parameter-group');
   const o = overrides as Record<string, unknown>;
@@ -205,7 +198,7 @@ export function resolveOptimizerOptions(options: RAdamOptions): {
   nonFinite: NonFinitePolicy;
 } {
   if (typeof options !== 'object' || options === null) {
-    throw invalid('options', `must be an object, got ${describe(options)}.`);
+    throw invalid('options', `must be an object, got ${describeValue(options)}.`);
   }
   const { nonFinite, ...groupOptions } = options;
   return {

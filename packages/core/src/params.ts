@@ -1,4 +1,5 @@
 import { RectifyError } from './errors.js';
+import { describeValue, isPlainRecord } from './values.js';
 
 /**
  * Named tensors, possibly nested: `{ dense: { kernel, bias }, out: kernel }`. Nested names
@@ -6,12 +7,6 @@ import { RectifyError } from './errors.js';
  */
 export interface TensorTree<T> {
   readonly [name: string]: T | TensorTree<T> | null | undefined;
-}
-
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }
 
 /**
@@ -50,7 +45,7 @@ export function flattenTensorTree<T>(
     }
     throw new RectifyError(
       'INVALID_TENSOR',
-      `The ${what} "${prefix}" is not a tensor of the "${backendName}" backend (got ${describeValue(value)}).`,
+      `The ${what} "${prefix}" is not a tensor of the "${backendName}" backend (got ${describeLeaf(value)}).`,
       prefix,
     );
   };
@@ -59,10 +54,10 @@ export function flattenTensorTree<T>(
   return flat;
 }
 
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return typeof value;
-  return (value as object).constructor?.name ?? 'object';
+/** A leaf for a message: objects by their class (`a Float64Array`), other values as they are. */
+function describeLeaf(value: unknown): string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return describeValue(value);
+  return `a ${(value as object).constructor?.name ?? 'null-prototype object'}`;
 }
 
 /** Element count of a shape. */

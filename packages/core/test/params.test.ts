@@ -23,7 +23,7 @@ describe('flattenTensorTree', () => {
       expect(error).toBeInstanceOf(RectifyError);
       expect((error as RectifyError).code).toBe('INVALID_TENSOR');
       expect((error as RectifyError).parameter).toBe('dense.kernel');
-      expect((error as RectifyError).message).toContain('Array');
+      expect((error as RectifyError).message).toContain('[1, 2]');
     }
   });
 

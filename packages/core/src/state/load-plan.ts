@@ -8,7 +8,6 @@ import {
   type ResolvedGroupOptions,
 } from '../options.js';
 import { formatShape, sizeOf } from '../params.js';
-import { createScheduler } from '../schedulers/create-scheduler.js';
 import { isLearningRateScheduler, type LearningRateScheduler, type SchedulerState } from '../schedulers/scheduler.js';
 import { decodeArray } from './encoding.js';
 import { STATE_DICT_FORMAT, STATE_DICT_VERSION } from './state-dict.js';
