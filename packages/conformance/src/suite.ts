@@ -8,7 +8,9 @@ import {
   type RAdamStateDict,
   type TensorBackend,
 } from '@rectify/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { radamRun } from './arbitraries.js';
 import { radamGoldenCases, schedulerGoldenCases, type RadamGoldenCase } from './goldens.js';
 import { replayRadamCase, replaySchedulerCase, type BackendFactory, type RadamReplay } from './replay.js';
 import { SCHEDULER_TOLERANCE, firstMismatch, toleranceFor, type Tolerance } from './tolerance.js';
@@ -24,6 +26,11 @@ export interface ConformanceOptions {
   readonly tolerance?: Tolerance;
   /** Per-test time limit in milliseconds (slow backends). Default 30 000. */
   readonly timeout?: number;
+  /**
+   * How many random runs each fast-check property tries. Default 200; cheap backends
+   * should raise it (the CPU backends use thousands).
+   */
+  readonly propertyRuns?: number;
 }
 
 function looser(a: Tolerance, b: Tolerance): Tolerance {
@@ -63,6 +70,21 @@ function expectMatchesGolden(replay: RadamReplay, testCase: RadamGoldenCase, tol
     expect(actual?.step, `${testCase.name} ${name} step count`).toBe(state.step);
     expectClose(actual?.m, state.m, tolerance, `${testCase.name} final m of ${name}`);
     expectClose(actual?.v, state.v, tolerance, `${testCase.name} final v of ${name}`);
+  }
+}
+
+/** Two replays of the same run agree step by step and in their final state. */
+function expectReplaysClose(actual: RadamReplay, expected: RadamReplay, tolerance: Tolerance, label: string): void {
+  expect(actual.trajectory).toHaveLength(expected.trajectory.length);
+  expected.trajectory.forEach((step, i) => {
+    for (const [name, values] of Object.entries(step)) {
+      expectClose(actual.trajectory[i]![name], values, tolerance, `${label} step ${i + 1} ${name}`);
+    }
+  });
+  for (const [name, state] of Object.entries(expected.finalState)) {
+    expect(actual.finalState[name]?.step, `${label} ${name} step count`).toBe(state.step);
+    expectClose(actual.finalState[name]?.m, state.m, tolerance, `${label} final m of ${name}`);
+    expectClose(actual.finalState[name]?.v, state.v, tolerance, `${label} final v of ${name}`);
   }
 }
 
@@ -211,6 +233,50 @@ export function describeBackendConformance(
         expect(typeof dict.params.w!.firstMoment.base64).toBe('string');
         expect(dict.params.w!.step).toBe(3);
         expect(dict.stepCount).toBe(3);
+      });
+    });
+
+    describe('properties (fast-check: random shapes, options, gradient streams, missing gradients)', () => {
+      const runs = options.propertyRuns ?? 200;
+      const reference = options.referenceBackend;
+      const propertyTimeout = Math.max(timeout, runs * 200);
+      if (reference !== undefined) {
+        it(`agrees with the reference backend (${runs} runs)`, { timeout: propertyTimeout }, async () => {
+          const referenceBackend = await reference();
+          const tolerance = looser(await toleranceOf(), toleranceFor(referenceBackend.dtype));
+          referenceBackend.dispose?.();
+          await fc.assert(
+            fc.asyncProperty(radamRun, async (run) => {
+              const ours = await replayRadamCase(run, createBackend);
+              const theirs = await replayRadamCase(run, reference);
+              expectReplaysClose(ours, theirs, tolerance, 'vs reference');
+            }),
+            { numRuns: runs },
+          );
+        });
+      }
+      it(`resumes exactly from a state dict taken at a random step (${runs} runs)`, { timeout: propertyTimeout }, async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            radamRun.filter((run) => run.grads.length >= 2),
+            fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+            async (run, cut) => {
+              const afterStep = 1 + Math.floor(cut * (run.grads.length - 1));
+              const straight = await replayRadamCase(run, createBackend);
+              const resumed = await replayRadamCase(run, createBackend, { afterStep });
+              expect(resumed.trajectory).toEqual(straight.trajectory);
+              expect(resumed.finalState).toEqual(straight.finalState);
+              if (reference !== undefined) {
+                const moved = await replayRadamCase(run, createBackend, { afterStep, resumeOn: reference });
+                const referenceBackend = await reference();
+                const tolerance = looser(await toleranceOf(), toleranceFor(referenceBackend.dtype));
+                referenceBackend.dispose?.();
+                expectReplaysClose(moved, straight, tolerance, `moved to the reference after step ${afterStep}`);
+              }
+            },
+          ),
+          { numRuns: runs },
+        );
       });
     });
 
