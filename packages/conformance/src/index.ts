@@ -28,4 +28,5 @@ export {
   type ReplayedState,
 } from './replay.js';
 export { runReplayCli, type BackendRegistry } from './cli.js';
+export { runSoak, type SoakOptions, type SoakResult } from './soak.js';
 export { SCHEDULER_TOLERANCE, firstMismatch, toleranceFor, type Mismatch, type Tolerance } from './tolerance.js';

@@ -191,6 +191,24 @@ export function describeBackendConformance(
       }
     });
 
+    describe('determinism and ordering', () => {
+      const testCase = radamGoldenCases().find((c) => c.options.gradClipNorm !== undefined) ?? radamGoldenCases()[0]!;
+      it(`${testCase.name} twice gives bitwise-identical results`, { timeout }, async () => {
+        const first = await replayRadamCase(testCase, createBackend);
+        const second = await replayRadamCase(testCase, createBackend);
+        expect(second.trajectory).toEqual(first.trajectory);
+        expect(second.finalState).toEqual(first.finalState);
+      });
+      it('steps issued without waiting run one after another, as if awaited in turn', { timeout }, async () => {
+        const sequential = await trainedFixture(createBackend);
+        const concurrent = await trainedFixture(createBackend);
+        const grads = (f: Fixture, k: number) => ({ w: f.grad('w', W.map((x) => x * k)), b: f.grad('b', B.map((x) => x - k)) });
+        for (let k = 1; k <= 3; k++) await sequential.optimizer.step(grads(sequential, k));
+        await Promise.all([1, 2, 3].map((k) => concurrent.optimizer.step(grads(concurrent, k))));
+        expect(await snapshot(concurrent)).toEqual(await snapshot(sequential));
+      });
+    });
+
     describe('golden scheduler sequences', () => {
       for (const testCase of schedulerGoldenCases()) {
         it(testCase.name, () => {

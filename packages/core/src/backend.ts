@@ -126,6 +126,12 @@ export interface TensorBackend<T = unknown> {
    */
   applyRAdam(slots: readonly RAdamSlot<T>[], scalars: RAdamScalars): MaybePromise<void>;
 
+  /**
+   * What the backend holds right now, by kind (e.g. `{ tensors: 12, sessions: 1 }`):
+   * lets long-run tests prove that nothing grows step after step. Optional.
+   */
+  resourceCounts?(): Readonly<Record<string, number>>;
+
   /** Releases everything the backend holds (kernels, sessions, pools). Optional. */
   dispose?(): void;
 }

@@ -1,0 +1,20 @@
+import { backendEntries } from '@rectify/all-backends';
+import { runSoak } from '@rectify/conformance';
+import { describe, expect, it } from 'vitest';
+
+// The reduced long run CI does on every backend (the bench runs `pnpm soak` with 10 000 steps).
+const STEPS = 1_000;
+
+for (const entry of backendEntries) {
+  const reason = await entry.unavailableReason();
+  describe.skipIf(reason !== undefined)(`${entry.name}: ${STEPS}-step run${reason ? ` (skipped: ${reason})` : ''}`, () => {
+    it('holds no more resources at the end than after step 1, and releases them on dispose', { timeout: 120_000 }, async () => {
+      const result = await runSoak(entry.create, { steps: STEPS, size: 5_000, tensors: 3 });
+      expect(result.resources.atEnd).toEqual(result.resources.afterFirstStep);
+      expect(result.resources.afterDispose).toEqual(result.resources.beforeOptimizer);
+      // Generous bounds against GC noise: they still catch a leak of more than ~4 KB per step.
+      expect(result.heapGrowthBytes).toBeLessThan(4 * 2 ** 20);
+      expect(result.rssGrowthBytes).toBeLessThan(64 * 2 ** 20);
+    });
+  });
+}
