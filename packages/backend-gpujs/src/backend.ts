@@ -1,0 +1,507 @@
+import { RectifyError, type RAdamScalars, type RAdamSlot, type TensorBackend } from '@rectify/core';
+import { GPU } from 'gpu.js';
+import { KernelCache, REDUCTION_WIDTH, type CompiledKernel, type KernelKind } from './kernel-cache.js';
+import { gpujsPlatform, selectGpujsMode, type GpujsMode, type GpujsModeRequest, type GpujsPlatform, type ModeSelection } from './modes.js';
+import type { GpujsBackendStats, TransferCounters } from './stats.js';
+import { GpuTensor, hostAllFinite, tensorState, type DeviceData, type TensorState } from './tensor.js';
+
+/**
+ * Options of {@link gpujsBackend} and {@link createGpujsBackend}.
+ *
+ * @example
+ * ```ts
+ * const options: GpujsBackendOptions = { mode: 'webasm', threads: true, poolSize: 4 };
+ * ```
+ */
+export interface GpujsBackendOptions {
+  /**
+   * The gpu.js mode, or `'auto'` (default) for the best one that computes in float32:
+   * webgpu (only `createGpujsBackend`, when an adapter answers) → headlessgl → webgl2 →
+   * webgl → webasm → cpu. The chosen mode is `backend.mode`.
+   */
+  readonly mode?: GpujsModeRequest;
+  /**
+   * `webasm` only: split the kernels of big tensors (at least `threadMinSize` elements)
+   * across worker threads (gpu.js's async contract). Default `true`; `false` keeps every
+   * kernel on the calling thread (inline SIMD).
+   */
+  readonly threads?: boolean;
+  /**
+   * `webasm` only: the smallest tensor whose kernels use worker threads. Default
+   * {@link WEBASM_THREAD_MIN_SIZE}; gpu.js's own threshold is 4096, where a worker round
+   * trip per kernel costs more than the SIMD work it splits (measured: see README).
+   */
+  readonly threadMinSize?: number;
+  /** `webasm` only: caps each kernel's worker pool (default: gpu.js's, the core count). */
+  readonly poolSize?: number;
+  /** Platform capabilities; defaults to what gpu.js reports ({@link gpujsPlatform}). */
+  readonly platform?: GpujsPlatform;
+}
+
+/**
+ * RAdam as gpu.js kernels. An asynchronous {@link TensorBackend} (`synchronous: false`,
+ * so `RAdam.step()` returns a promise), because WebGPU readback is asynchronous.
+ *
+ * @example
+ * ```ts
+ * const backend: GpujsBackend = await createGpujsBackend();
+ * console.log(backend.mode, backend.stats.readbacks);
+ * ```
+ */
+export interface GpujsBackend extends TensorBackend<GpuTensor> {
+  readonly name: `gpujs-${GpujsMode}`;
+  readonly dtype: 'float32';
+  readonly synchronous: false;
+  /** The gpu.js mode every kernel of this backend runs on. */
+  readonly mode: GpujsMode;
+  /** For `mode: 'auto'`: why each better mode was passed over. */
+  readonly skippedModes: readonly string[];
+  /** Transfer counters and what the backend holds (a fresh snapshot on every access). */
+  readonly stats: GpujsBackendStats;
+  /**
+   * Kernels gpu.js silently moved to another mode (e.g. webasm → cpu), as
+   * `"kind:size → mode (reason)"`. Empty when everything ran on {@link GpujsBackend.mode}.
+   */
+  readonly kernelFallbacks: readonly string[];
+  /** The underlying gpu.js instance (for introspection; the backend owns it). */
+  readonly gpu: GPU;
+  read(tensor: GpuTensor): Promise<Float32Array>;
+  write(tensor: GpuTensor, data: ArrayLike<number>): Promise<void>;
+  sumOfSquares(tensors: readonly GpuTensor[]): Promise<number>;
+  allFinite(tensors: readonly GpuTensor[]): Promise<boolean>;
+  applyRAdam(slots: readonly RAdamSlot<GpuTensor>[], scalars: RAdamScalars): Promise<void>;
+  /** Releases every texture/buffer, kernel and worker pool; the backend is unusable afterwards. */
+  dispose(): void;
+}
+
+function isFloat32Array(data: DeviceData): data is Float32Array {
+  return data instanceof Float32Array;
+}
+
+function release(data: DeviceData | null): void {
+  if (data !== null && !isFloat32Array(data)) data.delete();
+}
+
+/** Flattens whatever a readback produced (a Float32Array for 1-D outputs) to `size` floats. */
+function toFloat32(values: unknown, size: number): Float32Array {
+  if (values instanceof Float32Array && values.length === size) return values;
+  const out = new Float32Array(size);
+  let i = 0;
+  const visit = (value: unknown): void => {
+    if (typeof value === 'number') {
+      if (i < size) out[i++] = value;
+    } else if (value !== null && typeof value === 'object' && 'length' in value) {
+      for (const item of Array.from(value as ArrayLike<unknown>)) visit(item);
+    }
+  };
+  visit(values);
+  return out;
+}
+
+/**
+ * Default {@link GpujsBackendOptions.threadMinSize}: below about 2^18 elements, three worker
+ * dispatches per step cost more than the inline SIMD kernels they replace.
+ *
+ * @example
+ * ```ts
+ * gpujsBackend({ mode: 'webasm', threadMinSize: WEBASM_THREAD_MIN_SIZE * 4 });
+ * ```
+ */
+export const WEBASM_THREAD_MIN_SIZE = 262_144;
+
+function validateOptions(options: GpujsBackendOptions): void {
+  if (options.threads !== undefined && typeof options.threads !== 'boolean') {
+    throw new RectifyError('INVALID_OPTION', `Option "threads" must be a boolean, got ${String(options.threads)}.`, 'threads');
+  }
+  const min = options.threadMinSize;
+  if (min !== undefined && !(Number.isInteger(min) && min >= 0)) {
+    throw new RectifyError('INVALID_OPTION', `Option "threadMinSize" must be a non-negative integer, got ${String(min)}.`, 'threadMinSize');
+  }
+  const pool = options.poolSize;
+  if (pool !== undefined && !(Number.isInteger(pool) && pool >= 1)) {
+    throw new RectifyError('INVALID_OPTION', `Option "poolSize" must be a positive integer, got ${String(pool)}.`, 'poolSize');
+  }
+}
+
+/** Largest element count a GL texture of this mode can hold (`Infinity` where unknown). */
+function maxElementsOf(gpu: GPU, mode: GpujsMode): number {
+  if (mode !== 'headlessgl' && mode !== 'webgl2' && mode !== 'webgl') return Infinity;
+  try {
+    const features = (gpu.Kernel as unknown as { features: { maxTextureSize?: number } }).features;
+    const side = features.maxTextureSize;
+    return side === undefined ? Infinity : side * side;
+  } catch {
+    return Infinity;
+  }
+}
+
+class GpujsTensorBackend implements GpujsBackend {
+  readonly name: `gpujs-${GpujsMode}`;
+  readonly dtype = 'float32' as const;
+  readonly synchronous = false as const;
+  readonly mode: GpujsMode;
+  readonly skippedModes: readonly string[];
+  readonly gpu: GPU;
+  readonly #kernels: KernelCache;
+  readonly #live = new Set<GpuTensor>();
+  readonly #counters: TransferCounters = { readbacks: 0, uploads: 0, kernelRuns: 0 };
+  readonly #verified = new Set<CompiledKernel>();
+  readonly #fallbacks: string[] = [];
+  readonly #maxElements: number;
+  /** On cpu/webasm a kernel's "device" output is a host typed array: uploads copy nothing. */
+  readonly #hostResident: boolean;
+  #zeros: GpuTensor | undefined;
+  #tail: Promise<unknown> = Promise.resolve();
+  #busy = 0;
+  #disposed = false;
+
+  constructor(selection: ModeSelection, options: GpujsBackendOptions) {
+    this.mode = selection.mode;
+    this.name = `gpujs-${selection.mode}`;
+    this.skippedModes = selection.skipped;
+    this.gpu = new GPU({ mode: selection.mode });
+    this.#hostResident = selection.mode === 'cpu' || selection.mode === 'webasm';
+    const threads = options.threads !== false;
+    const threadMinSize = options.threadMinSize ?? WEBASM_THREAD_MIN_SIZE;
+    this.#kernels = new KernelCache(this.gpu, {
+      // gpu.js's async contract: required by webgpu, harmless elsewhere. On webasm it also
+      // turns on the worker pool, which only pays for itself on big tensors.
+      asyncMode: (cells) => selection.mode !== 'webasm' || (threads && cells >= threadMinSize),
+      poolSize: options.poolSize,
+    });
+    this.#maxElements = maxElementsOf(this.gpu, selection.mode);
+  }
+
+  get stats(): GpujsBackendStats {
+    let resident = this.#zeros !== undefined && tensorState(this.#zeros).device !== null ? 1 : 0;
+    for (const tensor of this.#live) if (tensorState(tensor).device !== null) resident++;
+    return {
+      ...this.#counters,
+      compiledKernels: this.#kernels.size,
+      liveTensors: this.#live.size,
+      residentBuffers: resident,
+    };
+  }
+
+  /**
+   * Live tensors and the device buffers behind them. Compiled kernels and the reduction
+   * accumulator are the backend's own caches (bounded by the distinct tensor sizes seen)
+   * and are left out: they outlive an optimizer and go with `dispose()`.
+   */
+  resourceCounts(): Readonly<Record<string, number>> {
+    let tensorBuffers = 0;
+    for (const tensor of this.#live) if (tensorState(tensor).device !== null) tensorBuffers++;
+    return { tensors: this.#live.size, tensorBuffers };
+  }
+
+  get kernelFallbacks(): readonly string[] {
+    return [...this.#fallbacks];
+  }
+
+  isTensor(value: unknown): value is GpuTensor {
+    return value instanceof GpuTensor && tensorState(value).owner === this && !tensorState(value).released;
+  }
+
+  shapeOf(tensor: GpuTensor): readonly number[] {
+    return tensor.shape;
+  }
+
+  fromArray(data: ArrayLike<number>, shape: readonly number[]): GpuTensor {
+    this.#assertUsable();
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+      throw new RectifyError('INVALID_TENSOR', `A shape must be a list of non-negative integers, got ${JSON.stringify(shape)}.`);
+    }
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (data.length !== size) {
+      throw new RectifyError(
+        'SHAPE_MISMATCH',
+        `fromArray got ${data.length} values for shape [${shape.join(', ')}] (${size} elements).`,
+      );
+    }
+    if (size > this.#maxElements) {
+      throw new RectifyError(
+        'INVALID_TENSOR',
+        `A tensor of ${size} elements exceeds what one ${this.mode} texture holds here (${this.#maxElements}); split it into smaller parameters.`,
+      );
+    }
+    const host = Float32Array.from(data);
+    return this.#track(new GpuTensor(this, shape, host, hostAllFinite(host)));
+  }
+
+  zerosLike(like: GpuTensor): GpuTensor {
+    this.#assertUsable();
+    this.#assertOwn(like);
+    return this.#track(new GpuTensor(this, like.shape, new Float32Array(like.size), true));
+  }
+
+  read(tensor: GpuTensor): Promise<Float32Array> {
+    return this.#enqueue(async () => {
+      this.#assertOwn(tensor);
+      const state = tensorState(tensor);
+      // Host-staged data never left the host: copying it is not a readback.
+      if (state.device === null) return state.host!.slice();
+      return this.#toHost(state.device, tensor.size);
+    });
+  }
+
+  write(tensor: GpuTensor, data: ArrayLike<number>): Promise<void> {
+    return this.#enqueue(async () => {
+      this.#assertOwn(tensor);
+      if (data.length !== tensor.size) {
+        throw new RectifyError('SHAPE_MISMATCH', `write got ${data.length} values for a tensor of ${tensor.size} elements.`);
+      }
+      const state = tensorState(tensor);
+      release(state.device);
+      state.device = null;
+      state.host = Float32Array.from(data);
+      state.finite = hostAllFinite(state.host);
+    });
+  }
+
+  disposeTensor(tensor: GpuTensor): void {
+    if (!(tensor instanceof GpuTensor) || tensorState(tensor).owner !== this || tensorState(tensor).released) return;
+    // A queued operation may still read this tensor: release it after them, in order.
+    if (this.#busy === 0) this.#release(tensor);
+    else void this.#enqueue(async () => this.#release(tensor)).catch(() => undefined);
+  }
+
+  sumOfSquares(tensors: readonly GpuTensor[]): Promise<number> {
+    return this.#enqueue(async () => {
+      for (const tensor of tensors) this.#assertOwn(tensor);
+      const partials = await this.#reduce('sumOfSquares', tensors);
+      // float32 partials on the device, float64 total on the host, in a fixed order.
+      let sum = 0;
+      if (partials !== undefined) for (let i = 0; i < partials.length; i++) sum += partials[i]!;
+      return sum;
+    });
+  }
+
+  allFinite(tensors: readonly GpuTensor[]): Promise<boolean> {
+    return this.#enqueue(async () => {
+      const unknown: GpuTensor[] = [];
+      for (const tensor of tensors) {
+        this.#assertOwn(tensor);
+        const finite = tensorState(tensor).finite;
+        // Known from the host data it was made of: no kernel, no readback.
+        if (finite === false) return false;
+        if (finite === undefined) unknown.push(tensor);
+      }
+      const counts = await this.#reduce('nonFiniteCount', unknown);
+      if (counts === undefined) return true;
+      for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) return false;
+      return true;
+    });
+  }
+
+  applyRAdam(slots: readonly RAdamSlot<GpuTensor>[], scalars: RAdamScalars): Promise<void> {
+    return this.#enqueue(async () => {
+      for (const slot of slots) {
+        for (const tensor of [slot.param, slot.grad, slot.firstMoment, slot.secondMoment]) this.#assertOwn(tensor);
+      }
+      // Infinity is not a portable uniform (WGSL may assume no infinities): a flag instead.
+      const clip = Number.isFinite(scalars.clipValue) ? 1 : 0;
+      const clipValue = clip === 1 ? scalars.clipValue : 0;
+      for (const slot of slots) {
+        const size = slot.param.size;
+        if (size === 0) continue;
+        // One at a time: a tensor passed in two roles must be uploaded once, not twice.
+        const g = await this.#resident(slot.grad);
+        const p = await this.#resident(slot.param);
+        const m = await this.#resident(slot.firstMoment);
+        const v = await this.#resident(slot.secondMoment);
+        const shared = [scalars.gradScale, clip, clipValue, scalars.weightDecay] as const;
+        const [m1, v1] = await Promise.all([
+          this.#run('firstMoment', size, [g, p, m, ...shared, scalars.beta1, 1 - scalars.beta1]),
+          this.#run('secondMoment', size, [g, p, v, ...shared, scalars.beta2, 1 - scalars.beta2]),
+        ]);
+        const p1 = await this.#run('param', size, [
+          p,
+          m1,
+          v1,
+          scalars.paramScale,
+          scalars.stepSize,
+          scalars.rectified ? 1 : 0,
+          scalars.denomScale,
+          scalars.eps,
+        ]);
+        // Swap only after every kernel of the slot ran: they all read the old values.
+        this.#replace(slot.firstMoment, m1);
+        this.#replace(slot.secondMoment, v1);
+        this.#replace(slot.param, p1);
+      }
+    });
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const tensor of this.#live) this.#release(tensor);
+    this.#live.clear();
+    if (this.#zeros !== undefined) this.#release(this.#zeros);
+    this.#zeros = undefined;
+    this.#kernels.destroy();
+    this.#verified.clear();
+    // gpu.js tears down on a later tick; nothing here waits for it.
+    this.gpu.destroy().catch(() => undefined);
+  }
+
+  /** Runs backend operations one at a time, so no readback races a swap or a release. */
+  #enqueue<R>(task: () => Promise<R>): Promise<R> {
+    this.#busy++;
+    const result = this.#tail.then(() => {
+      this.#assertUsable();
+      return task();
+    });
+    const done = (): void => {
+      this.#busy--;
+    };
+    this.#tail = result.then(done, done);
+    return result;
+  }
+
+  #assertUsable(): void {
+    if (this.#disposed) throw new RectifyError('DISPOSED', `The ${this.name} backend has been disposed.`);
+  }
+
+  #assertOwn(tensor: GpuTensor): void {
+    if (!(tensor instanceof GpuTensor) || tensorState(tensor).owner !== this) {
+      throw new RectifyError('INVALID_TENSOR', `Expected a tensor created by this ${this.name} backend.`);
+    }
+    if (tensorState(tensor).released) {
+      throw new RectifyError('DISPOSED', `This tensor was released with disposeTensor().`);
+    }
+  }
+
+  #track(tensor: GpuTensor): GpuTensor {
+    this.#live.add(tensor);
+    return tensor;
+  }
+
+  #release(tensor: GpuTensor): void {
+    const state: TensorState = tensorState(tensor);
+    release(state.device);
+    state.device = null;
+    state.host = null;
+    state.released = true;
+    this.#live.delete(tensor);
+  }
+
+  /** The tensor's device data, uploading host-staged data on first use. */
+  async #resident(tensor: GpuTensor): Promise<DeviceData> {
+    const state = tensorState(tensor);
+    if (state.device !== null) return state.device;
+    const host = state.host!;
+    state.device = this.#hostResident ? host : await this.#run('upload', tensor.size, [host]);
+    state.host = null;
+    this.#counters.uploads++;
+    return state.device;
+  }
+
+  /** Replaces a tensor's device data with a kernel output, deleting the old texture/buffer. */
+  #replace(tensor: GpuTensor, data: DeviceData): void {
+    const state = tensorState(tensor);
+    if (state.device !== data) release(state.device);
+    state.device = data;
+    state.host = null;
+    state.finite = undefined;
+  }
+
+  async #run(kind: KernelKind, size: number, args: readonly unknown[]): Promise<DeviceData> {
+    const kernel = this.#kernels.get(kind, size);
+    this.#counters.kernelRuns++;
+    const output = (await kernel(...args)) as DeviceData;
+    if (!this.#verified.has(kernel)) {
+      this.#verified.add(kernel);
+      const ran = kernel.kernel.constructor.mode;
+      if (ran !== this.mode) {
+        this.#fallbacks.push(`${kind}:${size} → ${String(ran)} (${kernel.kernel.fallbackReason ?? 'no reason given'})`);
+      }
+    }
+    return output;
+  }
+
+  async #toHost(data: DeviceData, size: number): Promise<Float32Array> {
+    this.#counters.readbacks++;
+    // A copy: the caller owns what read() returns, and the device array stays the tensor's.
+    if (isFloat32Array(data)) return data.slice(0, size);
+    return toFloat32(await data.toArray(), size);
+  }
+
+  /** The all-zero accumulator every reduction chain starts from (kept on the device). */
+  #zeroAccumulator(): GpuTensor {
+    this.#zeros ??= new GpuTensor(this, [REDUCTION_WIDTH], new Float32Array(REDUCTION_WIDTH), true);
+    return this.#zeros;
+  }
+
+  /**
+   * Folds every tensor into one `REDUCTION_WIDTH` accumulator on the device (one kernel
+   * per tensor, chained) and reads it back once. `undefined` when there was nothing to fold.
+   */
+  async #reduce(kind: 'sumOfSquares' | 'nonFiniteCount', tensors: readonly GpuTensor[]): Promise<Float32Array | undefined> {
+    const nonEmpty = tensors.filter((t) => t.size > 0);
+    if (nonEmpty.length === 0) return undefined;
+    const zeros = await this.#resident(this.#zeroAccumulator());
+    let acc: DeviceData = zeros;
+    for (const tensor of nonEmpty) {
+      const data = await this.#resident(tensor);
+      const next = await this.#run(kind, tensor.size, [acc, data]);
+      if (acc !== zeros) release(acc);
+      acc = next;
+    }
+    try {
+      return await this.#toHost(acc, REDUCTION_WIDTH);
+    } finally {
+      release(acc);
+    }
+  }
+}
+
+/**
+ * A gpu.js backend, created synchronously. With `mode: 'auto'` it picks the best mode
+ * gpu.js can prove synchronously (headlessgl → webgl2 → webgl → webasm → cpu) and never
+ * WebGPU, whose adapter can only be probed asynchronously: use
+ * {@link createGpujsBackend} for that. Explicit `mode: 'webgpu'` works here too.
+ *
+ * @throws RectifyError `INVALID_OPTION` (parameter `mode`) for a mode this platform lacks
+ *   or one that only offers lossy 8-bit packed precision.
+ * @example
+ * ```ts
+ * import { RAdam } from '@rectify/core';
+ * import { gpujsBackend } from '@rectify/backend-gpujs';
+ *
+ * const backend = gpujsBackend({ mode: 'webasm' });
+ * const w = backend.fromArray([0.5, -0.3, 0.2, 0.1], [2, 2]);
+ * const opt = new RAdam(backend, { lr: 1e-2 });
+ * opt.registerTrainableWeights({ w });
+ * const g = backend.fromArray([0.1, -0.2, 0.3, 0.4], [2, 2]);
+ * await opt.step({ w: g });
+ * backend.disposeTensor(g);
+ * console.log(backend.mode, await backend.read(w));
+ * ```
+ */
+export function gpujsBackend(options: GpujsBackendOptions = {}): GpujsBackend {
+  validateOptions(options);
+  const selection = selectGpujsMode(options.mode ?? 'auto', options.platform ?? gpujsPlatform, undefined);
+  return new GpujsTensorBackend(selection, options);
+}
+
+/**
+ * A gpu.js backend, after asking whether a WebGPU adapter answers: `mode: 'auto'` then
+ * prefers WebGPU, and an explicit `mode: 'webgpu'` is refused up front when no adapter
+ * exists (instead of failing at the first kernel).
+ *
+ * @throws RectifyError `INVALID_OPTION` as {@link gpujsBackend}.
+ * @example
+ * ```ts
+ * const backend = await createGpujsBackend(); // webgpu in a WebGPU browser
+ * console.log(backend.mode, backend.skippedModes);
+ * ```
+ */
+export async function createGpujsBackend(options: GpujsBackendOptions = {}): Promise<GpujsBackend> {
+  validateOptions(options);
+  const platform = options.platform ?? gpujsPlatform;
+  const request = options.mode ?? 'auto';
+  const probe = (request === 'auto' || request === 'webgpu') && platform.isSupported('webgpu');
+  const webgpuAvailable = probe ? await platform.isWebGPUAvailable().catch(() => false) : false;
+  return new GpujsTensorBackend(selectGpujsMode(request, platform, webgpuAvailable), options);
+}
