@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import {
+  IR_VERSION,
+  OPSET_VERSION,
+  buildNonFiniteProbeModel,
+  buildRAdamKernelModel,
+  buildRAdamStepModel,
+  buildSumOfSquaresModel,
+  onnxMessage,
+} from '../src/index.js';
+
+interface Node {
+  opType: string;
+  input: string[];
+  output: string[];
+  domain?: string;
+}
+interface ValueInfo {
+  name: string;
+  type: { tensorType: { elemType: number; shape?: unknown } };
+}
+interface Model {
+  irVersion: number;
+  opsetImport: { domain?: string; version: number }[];
+  producerName: string;
+  graph: { node: Node[]; input: ValueInfo[]; output: ValueInfo[]; initializer: { name: string }[] };
+  metadataProps: { key: string; value: string }[];
+}
+
+const FLOAT = 1;
+const DOUBLE = 11;
+const BOOL = 9;
+const INT64 = 7;
+
+/** Decodes with protobufjs, through the same schema but independent of the builder. */
+function decode(bytes: Uint8Array): Model {
+  const Model = onnxMessage('ModelProto');
+  return Model.toObject(Model.decode(bytes), { longs: Number, defaults: false, arrays: true }) as Model;
+}
+
+function io(values: ValueInfo[]): [string, number][] {
+  return values.map((v) => [v.name, v.type.tensorType.elemType]);
+}
+
+/** Every node that (transitively) feeds `value`. */
+function ancestors(nodes: Node[], value: string): Set<Node> {
+  const producer = new Map(nodes.flatMap((n) => n.output.map((o) => [o, n] as const)));
+  const seen = new Set<Node>();
+  const stack = [value];
+  while (stack.length > 0) {
+    const node = producer.get(stack.pop()!);
+    if (node === undefined || seen.has(node)) continue;
+    seen.add(node);
+    stack.push(...node.input);
+  }
+  return seen;
+}
+
+const STANDARD_OPS = new Set([
+  'Add', 'Sub', 'Mul', 'Div', 'Sqrt', 'Neg', 'Clip', 'Where', 'Cast', 'Pow',
+  'Less', 'Greater', 'GreaterOrEqual', 'ReduceSum', 'ReduceSumSquare',
+]);
+
+describe('ONNX models decode with protobufjs and have the documented interface', () => {
+  it('kernel graph (float32): tensors, RAdamScalars as float64 scalars, three outputs', () => {
+    const model = decode(buildRAdamKernelModel('float32'));
+    expect(model.irVersion).toBe(IR_VERSION);
+    expect(model.irVersion).toBe(8);
+    expect(model.opsetImport).toEqual([{ domain: '', version: OPSET_VERSION }]);
+    expect(OPSET_VERSION).toBe(17);
+    expect(model.producerName).toBe('@rectify/backend-onnx');
+    expect(io(model.graph.input)).toEqual([
+      ['param', FLOAT], ['grad', FLOAT], ['m', FLOAT], ['v', FLOAT],
+      ['grad_scale', DOUBLE], ['clip_value', DOUBLE], ['weight_decay', DOUBLE], ['param_scale', DOUBLE],
+      ['beta1', DOUBLE], ['beta2', DOUBLE], ['rectified', BOOL], ['step_size', DOUBLE],
+      ['denom_scale', DOUBLE], ['eps', DOUBLE],
+    ]);
+    expect(io(model.graph.output)).toEqual([['param_out', FLOAT], ['m_out', FLOAT], ['v_out', FLOAT]]);
+    // Tensors have an open shape: one graph serves every parameter.
+    expect(model.graph.input[0]!.type.tensorType.shape).toBeUndefined();
+    // Scalars are rank 0.
+    expect(model.graph.input[4]!.type.tensorType.shape).toEqual({ dim: [] });
+    for (const node of model.graph.node) {
+      expect(STANDARD_OPS.has(node.opType), node.opType).toBe(true);
+      expect(node.domain ?? '').toBe('');
+    }
+    const count = (op: string): number => model.graph.node.filter((n) => n.opType === op).length;
+    expect(count('Sqrt')).toBe(1);
+    expect(count('Clip')).toBe(1);
+    expect(count('Div')).toBe(1);
+    // The 12 scalars the update uses are cast once each to float32: no cast touches a tensor.
+    const casts = model.graph.node.filter((n) => n.opType === 'Cast');
+    expect(casts).toHaveLength(12);
+    const tensors = ['param', 'grad', 'm', 'v'];
+    for (const cast of casts) {
+      const upstream = [cast, ...ancestors(model.graph.node, cast.input[0]!)];
+      expect(upstream.some((n) => n.input.some((i) => tensors.includes(i)))).toBe(false);
+    }
+    expect(model.metadataProps).toContainEqual({ key: 'rectify.graph', value: 'radam-kernel' });
+  });
+
+  it('kernel graph (float64) needs no casts', () => {
+    const model = decode(buildRAdamKernelModel('float64'));
+    expect(io(model.graph.output)).toEqual([['param_out', DOUBLE], ['m_out', DOUBLE], ['v_out', DOUBLE]]);
+    expect(model.graph.node.some((n) => n.opType === 'Cast')).toBe(false);
+  });
+
+  it('in-place safety: every reader of param, m and v runs before the node writing its output', () => {
+    // The backend binds param_out/m_out/v_out to the param/m/v buffers. That is only safe if
+    // no node reads an input after the node producing its aliased output has written it,
+    // i.e. every reader of X is an ancestor of X_out's producer.
+    for (const model of [decode(buildRAdamKernelModel('float32')), decode(buildRAdamStepModel({ gradClipNorm: 1 }))]) {
+      const nodes = model.graph.node;
+      for (const [input, output] of [['param', 'param_out'], ['m', 'm_out'], ['v', 'v_out']] as const) {
+        const upstream = ancestors(nodes, output);
+        const readers = nodes.filter((n) => n.input.includes(input));
+        expect(readers.length).toBeGreaterThan(0);
+        for (const reader of readers) expect(upstream.has(reader), `${reader.opType} reads ${input}`).toBe(true);
+      }
+    }
+  });
+
+  it('portable step graph: lr, step and (with norm clipping) grad_norm inputs', () => {
+    const plain = decode(buildRAdamStepModel({}, { dtype: 'float64' }));
+    expect(io(plain.graph.input)).toEqual([
+      ['param', DOUBLE], ['grad', DOUBLE], ['m', DOUBLE], ['v', DOUBLE], ['lr', DOUBLE], ['step', INT64],
+    ]);
+    expect(io(plain.graph.output)).toEqual([['param_out', DOUBLE], ['m_out', DOUBLE], ['v_out', DOUBLE]]);
+    const clipped = decode(buildRAdamStepModel({ gradClipNorm: 1, compat: 'torch' }));
+    expect(io(clipped.graph.input).map(([name]) => name)).toEqual(['param', 'grad', 'm', 'v', 'lr', 'step', 'grad_norm']);
+    const options = clipped.metadataProps.find((p) => p.key === 'rectify.options');
+    expect(JSON.parse(options!.value)).toMatchObject({ gradClipNorm: 1, compat: 'torch', betas: [0.9, 0.999] });
+    for (const node of clipped.graph.node) expect(STANDARD_OPS.has(node.opType), node.opType).toBe(true);
+    expect(clipped.graph.node.filter((n) => n.opType === 'Pow')).toHaveLength(2);
+  });
+
+  it('reduction graphs', () => {
+    const sum = decode(buildSumOfSquaresModel('float32'));
+    expect(io(sum.graph.input)).toEqual([['x', FLOAT]]);
+    expect(io(sum.graph.output)).toEqual([['sum_squares', DOUBLE]]);
+    expect(sum.graph.node.map((n) => n.opType)).toEqual(['Cast', 'ReduceSumSquare']);
+    const probe = decode(buildNonFiniteProbeModel('float64'));
+    expect(io(probe.graph.output)).toEqual([['non_finite_probe', DOUBLE]]);
+    expect(probe.graph.node.map((n) => n.opType)).toEqual(['Mul', 'ReduceSum']);
+  });
+});
