@@ -3,5 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The long-run test measures heap growth: with gc() exposed it measures live memory,
+    // not whatever garbage happens to be uncollected.
+    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
   },
 });
