@@ -358,28 +358,34 @@ export function describeBackendConformance(
           'w',
         );
       });
-      const badOptions: [string, RAdamOptions][] = [
-        ['lr', { lr: -1 }],
-        ['lr', { lr: NaN }],
-        ['betas', { betas: [1, 0.999] }],
-        ['betas', { betas: [0.9, -0.1] }],
-        ['eps', { eps: -1e-8 }],
-        ['weightDecay', { weightDecay: Infinity }],
-        ['gradClipNorm', { gradClipNorm: 0 }],
-        ['gradClipValue', { gradClipValue: -1 }],
-        ['threshold', { threshold: 3 }],
-        ['compat', { compat: 'keras' as never }],
-        ['weight_decay', { weight_decay: 0.1 } as never],
+      const badOptions: [string, RAdamOptions, RectifyError['code']][] = [
+        ['lr', { lr: -1 }, 'INVALID_OPTION'],
+        ['lr', { lr: NaN }, 'INVALID_OPTION'],
+        ['betas', { betas: [1, 0.999] }, 'INVALID_OPTION'],
+        ['betas', { betas: [0.9, -0.1] }, 'INVALID_OPTION'],
+        ['eps', { eps: -1e-8 }, 'INVALID_OPTION'],
+        ['weightDecay', { weightDecay: Infinity }, 'INVALID_OPTION'],
+        ['gradClipNorm', { gradClipNorm: 0 }, 'INVALID_OPTION'],
+        ['gradClipValue', { gradClipValue: -1 }, 'INVALID_OPTION'],
+        ['threshold', { threshold: 3 }, 'INVALID_OPTION'],
+        ['compat', { compat: 'keras' as never }, 'INVALID_OPTION'],
+        ['weight_decay', { weight_decay: 0.1 } as never, 'INVALID_OPTION'],
+        ['scheduler', { lr: { scheduler: 'StepLr', args: { baseLr: 0.1 } } }, 'INVALID_SCHEDULER'],
+        ['stepSize', { lr: { scheduler: 'StepLR', args: { baseLr: 0.1, stepSize: -2 } } }, 'INVALID_OPTION'],
+        ['factor', { lr: { scheduler: 'ReduceLROnPlateau', args: { factor: 1.5 } } }, 'INVALID_OPTION'],
       ];
-      for (const [parameter, bad] of badOptions) {
-        it(`invalid option ${JSON.stringify(bad)}`, async () => {
+      const label = (options: RAdamOptions): string =>
+        JSON.stringify(options, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+      for (const [parameter, bad, code] of badOptions) {
+        it(`invalid option ${label(bad)}`, async () => {
           const backend = await createBackend();
-          expect(() => new RAdam(backend, bad)).toThrow(RectifyError);
+          expect(() => new RAdam(backend, bad)).toThrow(expect.objectContaining({ code, parameter }));
+          backend.dispose?.();
           const f = await trainedFixture(createBackend);
           await expectRejectedUnchanged(
             f,
             () => f.optimizer.addParamGroup({ extra: f.backend.fromArray([1, 2], [2]) }, bad),
-            'INVALID_OPTION',
+            code,
             parameter,
           );
         });
