@@ -7,7 +7,8 @@
  * @module
  */
 import { RectifyError } from '../errors.js';
-import { ArgReader, broadcastGroups, describeValue, isPlainRecord } from './args.js';
+import type { ArgReader} from './args.js';
+import { broadcastGroups, describeValue, isPlainRecord } from './args.js';
 import { SchedulerBase, type Commit, type StateReader } from './base.js';
 import { createScheduler } from './create-scheduler.js';
 import { isLearningRateScheduler, isSchedulerSpec, type LearningRateScheduler, type SchedulerSpec } from './scheduler.js';
