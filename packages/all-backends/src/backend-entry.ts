@@ -7,6 +7,12 @@ export interface BackendEntry {
   /** One line for tables and `--help`. */
   readonly description: string;
   /**
+   * `true` when the backend needs a GPU (or a GPU driver stack) to run. Backends that do
+   * not must run on every Linux CI machine: the cross-backend test fails, rather than
+   * skips, when one of them is unavailable there.
+   */
+  readonly requiresGpu: boolean;
+  /**
    * Why the backend cannot run on this machine (a missing GPU, a native module that did
    * not build), or `undefined` when it can. Never throws.
    */

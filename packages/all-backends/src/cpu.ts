@@ -8,12 +8,14 @@ export const cpuEntries: readonly BackendEntry[] = [
   {
     name: 'cpu',
     description: 'Float32Array tensors, fused JavaScript loop',
+    requiresGpu: false,
     unavailableReason: alwaysAvailable,
     create: async () => cpuBackend(),
   },
   {
     name: 'cpu64',
     description: 'Float64Array tensors, the reference precision',
+    requiresGpu: false,
     unavailableReason: alwaysAvailable,
     create: async () => cpuBackend({ dtype: 'float64' }),
   },

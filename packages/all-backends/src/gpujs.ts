@@ -33,6 +33,7 @@ export const gpujsEntries: readonly BackendEntry[] = [
   {
     name: 'gpujs',
     description: 'gpu.js, best float32 mode available',
+    requiresGpu: false,
     unavailableReason: async () => undefined,
     create: () => createGpujsBackend(),
   },
@@ -40,6 +41,7 @@ export const gpujsEntries: readonly BackendEntry[] = [
     (mode): BackendEntry => ({
       name: `gpujs-${mode}`,
       description: DESCRIPTIONS[mode],
+      requiresGpu: mode !== 'webasm' && mode !== 'cpu',
       unavailableReason: () => modeUnavailable(mode),
       create: async () => (mode === 'webgpu' ? createGpujsBackend({ mode }) : gpujsBackend({ mode })),
     }),

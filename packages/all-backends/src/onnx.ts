@@ -17,12 +17,14 @@ export const onnxEntries: readonly BackendEntry[] = [
   {
     name: 'onnx',
     description: 'ONNX Runtime, the RAdam step as an ONNX graph (float32)',
+    requiresGpu: false,
     unavailableReason: onnxRuntimeUnavailable,
     create: async () => onnxBackend(),
   },
   {
     name: 'onnx64',
     description: 'ONNX Runtime, float64 graph',
+    requiresGpu: false,
     unavailableReason: onnxRuntimeUnavailable,
     create: async () => onnxBackend({ dtype: 'float64' }),
   },

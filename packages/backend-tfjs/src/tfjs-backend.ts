@@ -1,0 +1,218 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  RectifyError,
+  type HostArray,
+  type MaybePromise,
+  type SyncTensorBackend,
+  type TensorBackend,
+} from '@rectify/core';
+import { hostReader, map } from './host-read.js';
+import { kernelPath } from './kernel-path.js';
+import { fusedKernelsAvailable } from './kernels.js';
+import { opGraphPath } from './op-graph-path.js';
+import { reducerFor } from './reductions.js';
+import type { StepPath } from './step-path.js';
+import { asVariable } from './variables.js';
+
+/**
+ * Options of {@link tfjsBackend}.
+ *
+ * @example
+ * ```ts
+ * const options: TfjsBackendOptions = { synchronous: false }; // data() reads, step() returns a promise
+ * ```
+ */
+export interface TfjsBackendOptions {
+  /**
+   * `true`: host reads use `dataSync()`, so every method returns its result directly and
+   * `RAdam.step()` is synchronous. `false`: host reads use `await data()`, and `step()`
+   * returns a promise. Default: `true` when the active tfjs backend reads synchronously
+   * without stalling (`cpu`, `wasm`, `tensorflow`), `false` on GPU backends (`webgl`,
+   * `webgpu`), where a synchronous read blocks the thread until the GPU catches up.
+   */
+  readonly synchronous?: boolean;
+  /**
+   * On tfjs' `cpu` backend, run each step's update and reductions as Rectify's own
+   * kernels (registered with `tf.registerKernel`): one pass over the data, in float64
+   * arithmetic, bit for bit what core's float32 CPU backend computes, where the stock ops
+   * take a dozen passes. `false` uses the graph of stock tfjs ops that every other tfjs
+   * backend runs (on `wasm` those ops are SIMD C++, faster than a JavaScript kernel).
+   * Default `true`; ignored on backends without the kernels.
+   */
+  readonly fusedKernel?: boolean;
+}
+
+/**
+ * A {@link TensorBackend} over tfjs tensors; parameters are `tf.Variable`s.
+ *
+ * @example
+ * ```ts
+ * const backend: TfjsBackend = tfjsBackend();
+ * backend.name; // 'tfjs-cpu'
+ * ```
+ */
+export interface TfjsBackend extends TensorBackend<tf.Tensor> {
+  /**
+   * `tfjs-` and the tfjs backend active at creation: `tfjs-cpu`, `tfjs-wasm`, … (steps
+   * always run on the backend active when they run).
+   */
+  readonly name: string;
+  readonly dtype: 'float32';
+  /** Frees the tensors the backend caches between a step's checks and its update. */
+  dispose(): void;
+}
+
+/**
+ * A {@link TfjsBackend} whose methods never return promises (`dataSync()` reads), so
+ * `RAdam.step()` returns its report directly.
+ *
+ * @example
+ * ```ts
+ * const opt = new RAdam(tfjsBackend({ synchronous: true }));
+ * const report = opt.step(grads); // a StepReport, not a promise
+ * ```
+ */
+export interface SyncTfjsBackend extends SyncTensorBackend<tf.Tensor> {
+  readonly name: string;
+  readonly dtype: 'float32';
+  readonly synchronous: true;
+  dispose(): void;
+}
+
+/**
+ * A {@link TfjsBackend} that reads with `data()`: `RAdam.step()` returns a promise.
+ *
+ * @example
+ * ```ts
+ * const opt = new RAdam(tfjsBackend({ synchronous: false }));
+ * const report = await opt.step(grads);
+ * ```
+ */
+export interface AsyncTfjsBackend extends TfjsBackend {
+  readonly synchronous: false;
+}
+
+/** tfjs backends whose `dataSync()` is a plain memory copy, not a GPU pipeline stall. */
+const SYNC_READ_BACKENDS: ReadonlySet<string> = new Set(['cpu', 'wasm', 'tensorflow']);
+
+/**
+ * Whether tfjs backend `name` reads tensors synchronously without stalling: the default
+ * of {@link TfjsBackendOptions.synchronous}.
+ *
+ * @example
+ * ```ts
+ * readsSynchronously(tf.getBackend()); // true on 'cpu' and 'wasm', false on 'webgl'
+ * ```
+ */
+export function readsSynchronously(name: string): boolean {
+  return SYNC_READ_BACKENDS.has(name);
+}
+
+function isFloat32Tensor(value: unknown): value is tf.Tensor {
+  // tf.Tensor's instanceof is duck-typed by tfjs, so tensors from another copy of tfjs pass.
+  return value instanceof tf.Tensor && value.dtype === 'float32' && !value.isDisposed;
+}
+
+/**
+ * A backend for core's `RAdam` over TensorFlow.js, on whichever tfjs backend is active
+ * (`cpu`, `wasm`, `webgl`, `webgpu`, `tensorflow`).
+ *
+ * - **Tensors**: `tf.Tensor`s of dtype `float32`. Parameters must be `tf.Variable`s
+ *   (updated with `assign`); gradients may be any float32 tensor and are never modified.
+ *   Moments are non-trainable `tf.Variable`s the backend creates and the optimizer
+ *   disposes. `fromArray` makes trainable variables.
+ * - **A step** is one `tf.tidy` over the whole batch: no tensor leaks, and nothing is read
+ *   back to the host, except one small vector when core needs the global gradient norm
+ *   (`gradClipNorm`) or the non-finite check (`nonFinite` other than `'propagate'`).
+ * - **Compute**: on tfjs' `cpu` backend, Rectify's own registered kernels (one pass per
+ *   tensor, bit for bit core's float32 CPU backend); elsewhere a short graph of stock
+ *   tfjs ops (see {@link TfjsBackendOptions.fusedKernel}).
+ * - **Sync or async**: see {@link TfjsBackendOptions.synchronous}. The overloads give a
+ *   {@link SyncTfjsBackend} (synchronous `step()`) or an {@link AsyncTfjsBackend}
+ *   (`step()` returns a promise) when `synchronous` is a literal.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { RAdam } from '@rectify/core';
+ * import { tfjsBackend } from '@rectify/backend-tfjs';
+ *
+ * await tf.setBackend('cpu');
+ * const w = tf.variable(tf.randomNormal([4, 3]));
+ * const opt = new RAdam(tfjsBackend({ synchronous: true }), { lr: 1e-2 });
+ * opt.registerTrainableWeights({ w });
+ * const { grads } = tf.variableGrads(() => tf.sum(tf.square(w)), [w]);
+ * opt.step({ w: grads[w.name]! }); // w updated in place, synchronously
+ * tf.dispose(grads);
+ * ```
+ */
+export function tfjsBackend(options: TfjsBackendOptions & { readonly synchronous: true }): SyncTfjsBackend;
+export function tfjsBackend(options: TfjsBackendOptions & { readonly synchronous: false }): AsyncTfjsBackend;
+export function tfjsBackend(options?: TfjsBackendOptions): SyncTfjsBackend | AsyncTfjsBackend;
+export function tfjsBackend(options: TfjsBackendOptions = {}): SyncTfjsBackend | AsyncTfjsBackend {
+  if (typeof options !== 'object' || options === null) {
+    throw new RectifyError('INVALID_OPTION', 'tfjsBackend() options must be an object.', 'options');
+  }
+  if (options.synchronous !== undefined && typeof options.synchronous !== 'boolean') {
+    throw new RectifyError(
+      'INVALID_OPTION',
+      `Option "synchronous" must be true or false, got ${String(options.synchronous)}.`,
+      'synchronous',
+    );
+  }
+  if (options.fusedKernel !== undefined && typeof options.fusedKernel !== 'boolean') {
+    throw new RectifyError(
+      'INVALID_OPTION',
+      `Option "fusedKernel" must be true or false, got ${String(options.fusedKernel)}.`,
+      'fusedKernel',
+    );
+  }
+  const active = tf.getBackend();
+  const synchronous = options.synchronous ?? readsSynchronously(active);
+  const reader = hostReader(synchronous);
+  const kernel = options.fusedKernel === false ? undefined : kernelPath(reader);
+  const graphs = new Map<string, StepPath>();
+  // Chosen per call from the tfjs backend active *now*: an optimizer built before
+  // tf.setBackend() must not send a cpu kernel to wasm.
+  const path = (): StepPath => {
+    const now = tf.getBackend();
+    if (kernel !== undefined && fusedKernelsAvailable(now)) return kernel;
+    let graph = graphs.get(now);
+    if (graph === undefined) {
+      graph = opGraphPath(reader, reducerFor(now));
+      graphs.set(now, graph);
+    }
+    return graph;
+  };
+
+  const backend: TfjsBackend = {
+    name: `tfjs-${active}`,
+    dtype: 'float32',
+    synchronous,
+    isTensor: isFloat32Tensor,
+    shapeOf: (tensor) => tensor.shape,
+    fromArray: (data, shape) =>
+      // A trainable variable, so callers can use it as a parameter; the temporary tensor
+      // it is built from is freed by the tidy (the variable keeps the data alive).
+      tf.tidy(() => tf.variable(tf.tensor(Float32Array.from(data), [...shape], 'float32'), true)),
+    zerosLike: (like) => tf.tidy(() => tf.variable(tf.zeros(like.shape, 'float32'), false)),
+    // A copy: tfjs may hand out its own buffer.
+    read: (tensor): MaybePromise<HostArray> => map(reader.read(tensor), (values) => Float32Array.from(values)),
+    write: (tensor, data) => {
+      const variable = asVariable(tensor, 'the tensor written to');
+      tf.tidy(() => variable.assign(tf.tensor(Float32Array.from(data), variable.shape, 'float32')));
+    },
+    disposeTensor: (tensor) => {
+      if (!tensor.isDisposed) tensor.dispose();
+    },
+    sumOfSquares: (tensors) => path().sumOfSquares(tensors),
+    allFinite: (tensors) => path().allFinite(tensors),
+    applyRAdam: (slots, scalars) => path().applyRAdam(slots, scalars),
+    // tfjs counts tensors per process, the user's included: a flat count means no leak.
+    resourceCounts: () => ({ tensors: tf.memory().numTensors }),
+    dispose: () => {
+      for (const graph of graphs.values()) graph.dispose();
+    },
+  };
+  return backend as SyncTfjsBackend | AsyncTfjsBackend;
+}
