@@ -1,9 +1,9 @@
-import { cpuBackend } from '@rectify/backend-cpu';
+import { cpuBackend, wasmCpuBackend } from '@rectify/backend-cpu';
 import type { BackendEntry } from './backend-entry.js';
 
 const alwaysAvailable = async (): Promise<undefined> => undefined;
 
-/** The reference backends: float32 and float64 typed arrays. */
+/** The typed-array backends: the float32 and float64 references, and the WebAssembly SIMD fast path. */
 export const cpuEntries: readonly BackendEntry[] = [
   {
     name: 'cpu',
@@ -18,5 +18,12 @@ export const cpuEntries: readonly BackendEntry[] = [
     requiresGpu: false,
     unavailableReason: alwaysAvailable,
     create: async () => cpuBackend({ dtype: 'float64' }),
+  },
+  {
+    name: 'cpu-wasm',
+    description: 'Float32 WebAssembly SIMD kernel over shared memory, one thread per core',
+    requiresGpu: false,
+    unavailableReason: alwaysAvailable,
+    create: () => wasmCpuBackend(),
   },
 ];

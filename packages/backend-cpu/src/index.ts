@@ -4,3 +4,4 @@
  * @packageDocumentation
  */
 export { cpuBackend, type CpuBackend, type CpuBackendOptions } from './cpu-backend.js';
+export { wasmCpuBackend, type WasmCpuBackend, type WasmCpuBackendOptions, type WasmMemoryStats } from './wasm/wasm-backend.js';

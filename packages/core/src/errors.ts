@@ -27,7 +27,9 @@ export type RectifyErrorCode =
   /** A second `step()` was called while an asynchronous step was still running. */
   | 'STEP_IN_PROGRESS'
   /** The optimizer or backend was used after `dispose()`. */
-  | 'DISPOSED';
+  | 'DISPOSED'
+  /** A backend cannot allocate a tensor within its configured memory limit. */
+  | 'OUT_OF_MEMORY';
 
 /**
  * The one error type Rectify throws for bad input.

@@ -1,0 +1,103 @@
+import { parseArgs } from 'node:util';
+
+/** One benchmark shape: `tensors` tensors of `size` elements each. */
+export interface Shape {
+  /** Elements per tensor. */
+  readonly size: number;
+  /** Tensors in the parameter group (stepped by one `optimizer.step`). */
+  readonly tensors: number;
+}
+
+/** What a bench run measures and where it reports. */
+export interface BenchArgs {
+  /** Backends to measure (`undefined`: every available one). */
+  readonly backends: readonly string[] | undefined;
+  /** Shapes to measure. */
+  readonly shapes: readonly Shape[];
+  /** Print one JSON object (exactly one backend and one shape). */
+  readonly json: boolean;
+  /** Rewrite the results section of apps/bench/README.md. */
+  readonly updateReadme: boolean;
+  /** Measuring time per task, milliseconds (tinybench `time`). */
+  readonly timeMs: number;
+  /** Core's finiteness check on every step (`nonFinite: 'error'`) instead of `'propagate'`. */
+  readonly checkFinite: boolean;
+  /** Skip the tfjs `tf.train.adam` baseline even when tfjs backends are measured. */
+  readonly skipTfjsAdam: boolean;
+  /** Print the usage and exit. */
+  readonly help: boolean;
+}
+
+/** The default matrix: one tensor of 1e3 … 1e7 elements, and 1000 tensors of 1000 elements. */
+export const DEFAULT_SHAPES: readonly Shape[] = [
+  { size: 1e3, tensors: 1 },
+  { size: 1e4, tensors: 1 },
+  { size: 1e5, tensors: 1 },
+  { size: 1e6, tensors: 1 },
+  { size: 1e7, tensors: 1 },
+  { size: 1000, tensors: 1000 },
+];
+
+/** Usage text for `--help`. */
+export const USAGE = `Usage: pnpm bench [options]
+
+  --backend <names>    comma-separated backends (default: every available one);
+                       cpu-wasm-<n>t runs cpu-wasm on n threads
+  --size <n>           elements per tensor (1e6 and 1_000_000 work); several: --size 1e3,1e6
+  --tensors <k>        tensors per step, each of --size elements (default 1)
+  --json               print { backend, size, tensors, elementsPerSecond, rooflineFraction }
+                       for exactly one backend and one size
+  --update-readme      run the default matrix and rewrite the results in apps/bench/README.md
+  --time <ms>          measuring time per task (default 1000)
+  --check-finite       step with nonFinite: 'error' (a finiteness pass per step) instead of 'propagate'
+  --skip-tfjs-adam     do not measure the tfjs tf.train.adam baseline
+  --help               this text
+`;
+
+function positiveInteger(flag: string, text: string): number {
+  const value = Number(text.replaceAll('_', ''));
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${flag}: "${text}" is not a positive integer.`);
+  return value;
+}
+
+/** Parses the command line (`process.argv.slice(2)`); throws on a bad flag or value. */
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      backend: { type: 'string' },
+      size: { type: 'string' },
+      tensors: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'update-readme': { type: 'boolean', default: false },
+      time: { type: 'string' },
+      'check-finite': { type: 'boolean', default: false },
+      'skip-tfjs-adam': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const backends = values.backend?.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const tensors = values.tensors === undefined ? 1 : positiveInteger('--tensors', values.tensors);
+  const sizes = values.size?.split(',').map((text) => positiveInteger('--size', text.trim()));
+  const shapes = sizes === undefined ? (values.tensors === undefined ? DEFAULT_SHAPES : [{ size: 1000, tensors }]) : sizes.map((size) => ({ size, tensors }));
+  const json = values.json ?? false;
+  if (json && (backends?.length !== 1 || shapes.length !== 1)) {
+    throw new Error('--json measures exactly one backend and one size: pass --backend <name> --size <n>.');
+  }
+  const updateReadme = values['update-readme'] ?? false;
+  if (updateReadme && (json || sizes !== undefined || values.tensors !== undefined)) {
+    throw new Error('--update-readme runs the default matrix: it takes no --json, --size or --tensors.');
+  }
+  return {
+    backends,
+    shapes,
+    json,
+    updateReadme,
+    timeMs: values.time === undefined ? 1000 : positiveInteger('--time', values.time),
+    checkFinite: values['check-finite'] ?? false,
+    skipTfjsAdam: values['skip-tfjs-adam'] ?? false,
+    help: values.help ?? false,
+  };
+}

@@ -1,0 +1,124 @@
+import { RectifyError } from '@rectify/core';
+import { BlockAllocator, type Block } from './block-allocator.js';
+import { PAGE_BYTES, webAssembly, type WasmMemory } from './wasm-api.js';
+
+/** Sizes of a {@link SharedHeap}, in bytes. */
+export interface HeapStats {
+  /** Bytes in live blocks: tensors plus the backend's own tables and staging area. */
+  readonly usedBytes: number;
+  /** Current size of the memory. */
+  readonly capacityBytes: number;
+  /** The most the memory may grow to. */
+  readonly maximumBytes: number;
+}
+
+/**
+ * A shared `WebAssembly.Memory` with an allocator and typed views over all of it.
+ *
+ * Growing a shared memory never detaches existing views (a `SharedArrayBuffer` cannot be
+ * detached): views made before a grow keep working, over the same bytes, and only
+ * `memory.buffer` becomes a new, longer `SharedArrayBuffer` object. So tensors handed out
+ * earlier stay valid; this class only has to refresh its own whole-memory views and
+ * remember every buffer object the memory has had, to recognize tensors as its own.
+ */
+export class SharedHeap {
+  /** The memory, imported by every kernel instance (main thread and workers). */
+  readonly memory: WasmMemory;
+  /** Upper bound of the memory in bytes. */
+  readonly maximumBytes: number;
+  /** Whole-memory views, replaced after every grow. */
+  f32!: Float32Array;
+  u32!: Uint32Array;
+  f64!: Float64Array;
+  /** Bumped on every grow: callers caching views compare it. */
+  generation = 0;
+  readonly #buffers: SharedArrayBuffer[] = [];
+  #allocator: BlockAllocator | undefined;
+  #pages: number;
+  readonly #maximumPages: number;
+
+  /**
+   * @param initialBytes - size to start with.
+   * @param maximumBytes - size the memory may grow to (at most 4 GiB, wasm32).
+   */
+  constructor(initialBytes: number, maximumBytes: number) {
+    this.#maximumPages = Math.max(1, Math.floor(maximumBytes / PAGE_BYTES));
+    this.#pages = Math.min(this.#maximumPages, Math.max(1, Math.ceil(initialBytes / PAGE_BYTES)));
+    this.maximumBytes = this.#maximumPages * PAGE_BYTES;
+    this.memory = new webAssembly.Memory({ initial: this.#pages, maximum: this.#maximumPages, shared: true });
+    this.#refresh();
+  }
+
+  /**
+   * Starts the allocator above `reservedBytes` (the kernel's control block, whose size
+   * is known only once the kernel is instantiated over this memory). Call once.
+   */
+  reserve(reservedBytes: number): void {
+    this.#allocator = new BlockAllocator(reservedBytes, this.#pages * PAGE_BYTES, (bytes) => this.#grow(bytes));
+  }
+
+  get #blocks(): BlockAllocator {
+    if (this.#allocator === undefined) throw new Error('SharedHeap: reserve() was not called.');
+    return this.#allocator;
+  }
+
+  /** Current sizes. */
+  stats(): HeapStats {
+    return { usedBytes: this.#allocator?.usedBytes ?? 0, capacityBytes: this.#pages * PAGE_BYTES, maximumBytes: this.maximumBytes };
+  }
+
+  /** A block of `bytes` bytes, growing the memory when needed (throws `RectifyError` `OUT_OF_MEMORY` past the maximum). */
+  allocate(bytes: number): Block {
+    return this.#blocks.allocate(bytes);
+  }
+
+  /** Returns a block to the allocator (ignores a block already freed). */
+  free(block: Block): void {
+    this.#blocks.free(block);
+  }
+
+  /** A `Float32Array` of `length` elements over `block`. */
+  float32View(block: Block, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, block.offset, length);
+  }
+
+  /**
+   * Whether `array` is a view into this memory: then its `byteOffset` is its address in
+   * the kernel's address space and the kernel can work on it in place.
+   */
+  owns(array: ArrayBufferView): boolean {
+    const buffer = array.buffer;
+    const buffers = this.#buffers;
+    // Almost always the current buffer; older ones only for tensors created before a grow.
+    for (let i = buffers.length - 1; i >= 0; i--) if (buffers[i] === buffer) return true;
+    return false;
+  }
+
+  #grow(minimumBytes: number): number {
+    const needed = Math.ceil(minimumBytes / PAGE_BYTES);
+    if (this.#pages + needed > this.#maximumPages) {
+      throw new RectifyError(
+        'OUT_OF_MEMORY',
+        `cpu-wasm: out of memory: ${minimumBytes} more bytes needed, but the memory is ${this.#pages * PAGE_BYTES} ` +
+          `bytes of at most ${this.maximumBytes} (raise maximumMemoryMiB, or dispose tensors no longer used).`,
+        'maximumMemoryMiB',
+      );
+    }
+    // Grow by half again at least: tensors come in families (p, m, v, g of one shape), and
+    // pages a grow adds stay untouched, hence uncommitted, until the allocator uses them.
+    const pages = Math.min(this.#maximumPages - this.#pages, Math.max(needed, Math.ceil(this.#pages / 2)));
+    this.memory.grow(pages);
+    this.#pages += pages;
+    this.#refresh();
+    return this.#pages * PAGE_BYTES;
+  }
+
+  #refresh(): void {
+    const buffer = this.memory.buffer;
+    this.#buffers.push(buffer);
+    this.f32 = new Float32Array(buffer);
+    this.u32 = new Uint32Array(buffer);
+    this.f64 = new Float64Array(buffer);
+    this.generation++;
+  }
+}
