@@ -10,8 +10,49 @@ export interface TensorTree<T> {
 }
 
 /**
- * Flattens a {@link TensorTree} into `[dottedName, tensor]` pairs. A leaf is anything
- * `isTensor` accepts; `null`/`undefined` leaves are dropped (no gradient).
+ * Calls `visit(dottedName, tensor)` for every tensor of a {@link TensorTree}, in order. A
+ * leaf is anything `isTensor` accepts; `null`/`undefined` leaves are skipped (no gradient).
+ * This runs on every step, so it allocates nothing for a flat record.
+ *
+ * @throws RectifyError `INVALID_TENSOR` for a leaf that is neither a tensor nor a record.
+ */
+export function forEachTensor<T>(
+  tree: TensorTree<T> | ReadonlyMap<string, T>,
+  isTensor: (value: unknown) => value is T,
+  what: 'parameter' | 'gradient',
+  backendName: string,
+  visit: (name: string, tensor: T) => void,
+): void {
+  const walk = (prefix: string, value: unknown): void => {
+    if (value === null || value === undefined) return;
+    if (isTensor(value)) {
+      visit(prefix, value);
+    } else if (isPlainRecord(value)) {
+      for (const key in value) walk(`${prefix}.${key}`, value[key]);
+    } else {
+      throw new RectifyError(
+        'INVALID_TENSOR',
+        `The ${what} "${prefix}" is not a tensor of the "${backendName}" backend (got ${describeLeaf(value)}).`,
+        prefix,
+      );
+    }
+  };
+  if (tree instanceof Map) {
+    for (const [name, value] of tree) walk(name, value);
+  } else if (isPlainRecord(tree)) {
+    for (const name in tree) walk(name, tree[name]);
+  } else {
+    throw new RectifyError(
+      'INVALID_TENSOR',
+      `Expected a record of named ${what} tensors, got ${describeValue(tree)}.`,
+      what === 'parameter' ? 'params' : 'grads',
+    );
+  }
+}
+
+/**
+ * Flattens a {@link TensorTree} into a map of dotted names to tensors (see
+ * {@link forEachTensor}).
  *
  * @throws RectifyError `INVALID_TENSOR` for a leaf that is neither a tensor nor a record,
  *   `DUPLICATE_PARAMETER` when two paths flatten to the same name.
@@ -22,35 +63,11 @@ export function flattenTensorTree<T>(
   what: 'parameter' | 'gradient',
   backendName: string,
 ): Map<string, T> {
-  if (!(tree instanceof Map) && !isPlainRecord(tree)) {
-    throw new RectifyError(
-      'INVALID_TENSOR',
-      `Expected a record of named ${what} tensors, got ${describeValue(tree)}.`,
-      what === 'parameter' ? 'params' : 'grads',
-    );
-  }
   const flat = new Map<string, T>();
-  const visit = (prefix: string, value: unknown): void => {
-    if (value === null || value === undefined) return;
-    if (isTensor(value)) {
-      if (flat.has(prefix)) {
-        throw new RectifyError('DUPLICATE_PARAMETER', `The ${what} name "${prefix}" appears twice.`, prefix);
-      }
-      flat.set(prefix, value);
-      return;
-    }
-    if (isPlainRecord(value)) {
-      for (const [key, child] of Object.entries(value)) visit(`${prefix}.${key}`, child);
-      return;
-    }
-    throw new RectifyError(
-      'INVALID_TENSOR',
-      `The ${what} "${prefix}" is not a tensor of the "${backendName}" backend (got ${describeLeaf(value)}).`,
-      prefix,
-    );
-  };
-  const entries = tree instanceof Map ? [...tree.entries()] : Object.entries(tree);
-  for (const [name, value] of entries) visit(name, value);
+  forEachTensor(tree, isTensor, what, backendName, (name, tensor) => {
+    if (flat.has(name)) throw new RectifyError('DUPLICATE_PARAMETER', `The ${what} name "${name}" appears twice.`, name);
+    flat.set(name, tensor);
+  });
   return flat;
 }
 

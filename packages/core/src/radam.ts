@@ -10,7 +10,7 @@ import {
   type RAdamOptions,
   type ResolvedGroupOptions,
 } from './options.js';
-import { flattenTensorTree, formatShape, sizeOf, type TensorTree } from './params.js';
+import { flattenTensorTree, forEachTensor, formatShape, sizeOf, type TensorTree } from './params.js';
 import type { LearningRateScheduler } from './schedulers/scheduler.js';
 import { encodeArray } from './state/encoding.js';
 import { planStateDictLoad, type LoadPlan } from './state/load-plan.js';
@@ -87,6 +87,8 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   #defaults: ResolvedGroupOptions;
   readonly #groups: GroupRecord<TensorOf<B>>[] = [];
   readonly #params = new Map<string, ParamRecord<TensorOf<B>>>();
+  /** Gradient tensors whose shape already matched a parameter's (see #collectGradients). */
+  readonly #checkedGradients = new WeakMap<object, ParamRecord<TensorOf<B>>>();
   #stepCount = 0;
   #skippedSteps = 0;
   #pending: Promise<unknown> | undefined;
@@ -334,9 +336,9 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   /** Validates `grads` against the registered parameters: every check before any write. */
   #collectGradients(grads: TensorTree<TensorOf<B>>): Map<ParamRecord<TensorOf<B>>, TensorOf<B>> {
     const backend = this.#backend;
-    const flat = flattenTensorTree(grads, (v): v is TensorOf<B> => backend.isTensor(v), 'gradient', backend.name);
     const given = new Map<ParamRecord<TensorOf<B>>, TensorOf<B>>();
-    for (const [name, grad] of flat) {
+    const isTensor = (v: unknown): v is TensorOf<B> => backend.isTensor(v);
+    forEachTensor(grads, isTensor, 'gradient', backend.name, (name, grad) => {
       const record = this.#params.get(name);
       if (record === undefined) {
         throw new RectifyError(
@@ -345,16 +347,24 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
           name,
         );
       }
-      const shape = backend.shapeOf(grad);
-      if (shape.length !== record.shape.length || shape.some((d, i) => d !== record.shape[i])) {
-        throw new RectifyError(
-          'SHAPE_MISMATCH',
-          `The gradient of "${name}" has shape ${formatShape(shape)} (${sizeOf(shape)} elements); the parameter has shape ${formatShape(record.shape)}.`,
-          name,
-        );
+      if (given.has(record)) {
+        throw new RectifyError('DUPLICATE_PARAMETER', `The gradient name "${name}" appears twice.`, name);
+      }
+      // A tensor's shape never changes, and training loops reuse gradient buffers: a
+      // tensor already checked against this parameter needs no second look.
+      if (this.#checkedGradients.get(grad as object) !== record) {
+        const shape = backend.shapeOf(grad);
+        if (shape.length !== record.shape.length || shape.some((d, i) => d !== record.shape[i])) {
+          throw new RectifyError(
+            'SHAPE_MISMATCH',
+            `The gradient of "${name}" has shape ${formatShape(shape)} (${sizeOf(shape)} elements); the parameter has shape ${formatShape(record.shape)}.`,
+            name,
+          );
+        }
+        this.#checkedGradients.set(grad as object, record);
       }
       given.set(record, grad);
-    }
+    });
     return given;
   }
 
@@ -396,22 +406,19 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
 
     let updatedParams = 0;
     for (const [g, group] of this.#groups.entries()) {
-      // Tensors that share a step count share every scalar: one backend call per batch.
-      const batches = new Map<number, ParamRecord<TensorOf<B>>[]>();
+      // Tensors that share a step count share every scalar: one backend call per batch
+      // (almost always a single batch, so a short list beats a map).
+      const batches: { step: number; records: ParamRecord<TensorOf<B>>[]; slots: RAdamSlot<TensorOf<B>>[] }[] = [];
       for (const record of group.params) {
-        if (!given.has(record)) continue;
-        const batch = batches.get(record.step);
-        if (batch === undefined) batches.set(record.step, [record]);
-        else batch.push(record);
+        const grad = given.get(record);
+        if (grad === undefined) continue;
+        let batch = batches.find((b) => b.step === record.step);
+        if (batch === undefined) batches.push((batch = { step: record.step, records: [], slots: [] }));
+        batch.records.push(record);
+        batch.slots.push({ param: record.param, grad, firstMoment: record.firstMoment, secondMoment: record.secondMoment });
       }
-      for (const [step, records] of batches) {
+      for (const { step, records, slots } of batches) {
         const scalars = planRAdamStep({ options: group.options, lr: lrs[g]!, step: step + 1, globalNorm });
-        const slots: RAdamSlot<TensorOf<B>>[] = records.map((record) => ({
-          param: record.param,
-          grad: given.get(record)!,
-          firstMoment: record.firstMoment,
-          secondMoment: record.secondMoment,
-        }));
         yield backend.applyRAdam(slots, scalars);
         for (const record of records) record.step = step + 1;
         updatedParams += records.length;
