@@ -12,8 +12,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RAdamScalars } from '@rectify/core';
-import { float64Sum, radamUpdateLoop } from './update-loop.js';
+import { allFinite, fusedRAdamUpdate, sumOfSquares, type RAdamScalars } from '@rectify/core';
 
 /**
  * Kernel name of the fused update: inputs `param grad m v`, outputs `[p1, m1, v1]`.
@@ -69,10 +68,11 @@ const updateKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const shape = [...param!.shape];
   const p = float32(cpu, param);
   const [p1, m1, v1] = [0, 1, 2].map(() => new Float32Array(p.length)) as [Float32Array, Float32Array, Float32Array];
-  radamUpdateLoop(
-    { p, g: float32(cpu, grad), m: float32(cpu, m), v: float32(cpu, v), p1, m1, v1 },
-    attrs as unknown as RAdamScalars,
-  );
+  fusedRAdamUpdate(p, float32(cpu, grad), float32(cpu, m), float32(cpu, v), attrs as unknown as RAdamScalars, {
+    param: p1,
+    firstMoment: m1,
+    secondMoment: v1,
+  });
   return [p1, m1, v1].map((values) => cpu.makeTensorInfo(shape, 'float32', values));
 };
 
@@ -80,7 +80,12 @@ const sumKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const cpu = cpuOf(backend);
   const count = Object.keys(inputs).length;
   const sums = new Float64Array(count);
-  for (let i = 0; i < count; i++) sums[i] = float64Sum(float32(cpu, inputs[`x${i}`]), attrs?.['squares'] === true);
+  const squares = attrs?.['squares'] === true;
+  for (let i = 0; i < count; i++) {
+    const x = float32(cpu, inputs[`x${i}`]);
+    // Without `squares` the caller only asks whether x is finite: NaN says it is not.
+    sums[i] = squares ? sumOfSquares([x]) : allFinite([x]) ? 0 : NaN;
+  }
   // int32 words carry the float64 bits exactly; a float32 output would round or overflow.
   return cpu.makeTensorInfo([2 * count], 'int32', new Int32Array(sums.buffer));
 };

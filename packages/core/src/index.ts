@@ -14,7 +14,13 @@ export type {
   TensorOf,
 } from './backend.js';
 export { RectifyError, isRectifyError, type RectifyErrorCode } from './errors.js';
-export { fusedRAdamUpdate, sumOfSquares, allFinite, type FloatArray } from './kernels/typed-array-kernels.js';
+export {
+  allFinite,
+  fusedRAdamUpdate,
+  sumOfSquares,
+  type FloatArray,
+  type FusedUpdateOutputs,
+} from './kernels/typed-array-kernels.js';
 export { isPromiseLike, runMaybeAsync, type MaybeAsyncTask, type MaybePromise } from './maybe-async.js';
 export {
   DEFAULT_GROUP_OPTIONS,

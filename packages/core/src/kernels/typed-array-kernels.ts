@@ -3,11 +3,19 @@ import type { RAdamScalars } from '../backend.js';
 /** A writable array of floats: what typed-array backends store tensors in. */
 export type FloatArray = Float32Array | Float64Array;
 
+/** Where {@link fusedRAdamUpdate} writes the new parameter and moments. */
+export interface FusedUpdateOutputs {
+  readonly param: FloatArray;
+  readonly firstMoment: FloatArray;
+  readonly secondMoment: FloatArray;
+}
+
 /**
  * The fused RAdam update of {@link RAdamScalars} over plain arrays, in one pass: the
- * reference kernel for every backend that keeps tensors in typed arrays. Writes `p`, `m`
- * and `v` in place; reads `g`. Arithmetic happens in float64 and is rounded when stored,
- * so a Float32Array tensor gets float32 storage with float64 intermediate precision.
+ * reference kernel for every backend that keeps tensors in typed arrays. Reads `p, g, m,
+ * v`; writes the new `p, m, v` in place, or into `out` for a library whose tensors are
+ * immutable (tfjs). Arithmetic happens in float64 and is rounded when stored, so a
+ * Float32Array tensor gets float32 storage with float64 intermediate precision.
  */
 export function fusedRAdamUpdate(
   p: FloatArray,
@@ -15,12 +23,15 @@ export function fusedRAdamUpdate(
   m: FloatArray,
   v: FloatArray,
   scalars: RAdamScalars,
+  out: FusedUpdateOutputs = { param: p, firstMoment: m, secondMoment: v },
 ): void {
   const { gradScale, clipValue, weightDecay, paramScale, beta1, beta2, stepSize, denomScale, eps } = scalars;
+  const { param: pOut, firstMoment: mOut, secondMoment: vOut } = out;
   const oneMinusBeta1 = 1 - beta1;
   const oneMinusBeta2 = 1 - beta2;
   const n = p.length;
   // Two loops instead of a branch per element: the rectified flag is fixed for the step.
+  // Each element is read before it is written, so `out` may alias the inputs.
   if (scalars.rectified) {
     for (let i = 0; i < n; i++) {
       let gi = g[i]! * gradScale;
@@ -30,9 +41,9 @@ export function fusedRAdamUpdate(
       gi += weightDecay * pi;
       const mi = beta1 * m[i]! + oneMinusBeta1 * gi;
       const vi = beta2 * v[i]! + oneMinusBeta2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      p[i] = pi * paramScale - (stepSize * mi) / (Math.sqrt(vi) * denomScale + eps);
+      mOut[i] = mi;
+      vOut[i] = vi;
+      pOut[i] = pi * paramScale - (stepSize * mi) / (Math.sqrt(vi) * denomScale + eps);
     }
   } else {
     for (let i = 0; i < n; i++) {
@@ -42,23 +53,39 @@ export function fusedRAdamUpdate(
       const pi = p[i]!;
       gi += weightDecay * pi;
       const mi = beta1 * m[i]! + oneMinusBeta1 * gi;
-      m[i] = mi;
-      v[i] = beta2 * v[i]! + oneMinusBeta2 * gi * gi;
-      p[i] = pi * paramScale - stepSize * mi;
+      mOut[i] = mi;
+      vOut[i] = beta2 * v[i]! + oneMinusBeta2 * gi * gi;
+      pOut[i] = pi * paramScale - stepSize * mi;
     }
   }
 }
 
-/** `Σ x²` over every array, accumulated in float64 in array order (deterministic). */
+/**
+ * `Σ x²` over every array, accumulated in float64 with four running sums combined in a
+ * fixed order: deterministic, and four times shorter dependency chains than one sum.
+ */
 export function sumOfSquares(arrays: readonly ArrayLike<number>[]): number {
-  let sum = 0;
-  for (const array of arrays) {
-    for (let i = 0; i < array.length; i++) {
-      const x = array[i]!;
-      sum += x * x;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (const x of arrays) {
+    const n = x.length;
+    const tail = n - (n % 4);
+    let i = 0;
+    for (; i < tail; i += 4) {
+      const a = x[i]!;
+      const b = x[i + 1]!;
+      const c = x[i + 2]!;
+      const d = x[i + 3]!;
+      s0 += a * a;
+      s1 += b * b;
+      s2 += c * c;
+      s3 += d * d;
     }
+    for (; i < n; i++) s0 += x[i]! * x[i]!;
   }
-  return sum;
+  return s0 + s1 + (s2 + s3);
 }
 
 /** `true` when no element of any array is NaN or ±Infinity. */
