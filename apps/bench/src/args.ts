@@ -24,6 +24,8 @@ export interface BenchArgs {
   readonly checkFinite: boolean;
   /** Skip the tfjs `tf.train.adam` baseline even when tfjs backends are measured. */
   readonly skipTfjsAdam: boolean;
+  /** Also run the 10 000-step long run of every backend (always with `--update-readme`). */
+  readonly soak: boolean;
   /** Print the usage and exit. */
   readonly help: boolean;
 }
@@ -51,6 +53,8 @@ export const USAGE = `Usage: pnpm bench [options]
   --time <ms>          measuring time per task (default 1000)
   --check-finite       step with nonFinite: 'error' (a finiteness pass per step) instead of 'propagate'
   --skip-tfjs-adam     do not measure the tfjs tf.train.adam baseline
+  --soak               also run every backend for 10 000 steps and report memory growth
+                       (always on with --update-readme; \`pnpm soak\` runs it alone)
   --help               this text
 `;
 
@@ -75,6 +79,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       time: { type: 'string' },
       'check-finite': { type: 'boolean', default: false },
       'skip-tfjs-adam': { type: 'boolean', default: false },
+      soak: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -98,6 +103,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     timeMs: values.time === undefined ? 1000 : positiveInteger('--time', values.time),
     checkFinite: values['check-finite'] ?? false,
     skipTfjsAdam: values['skip-tfjs-adam'] ?? false,
+    soak: (values.soak ?? false) || updateReadme,
     help: values.help ?? false,
   };
 }

@@ -10,9 +10,16 @@ import { resultsMarkdown } from './markdown.js';
 import { updateReadme } from './readme.js';
 import { toJsonResult } from './results.js';
 import { runBench } from './run-bench.js';
+import { soakBackends, soakMarkdown } from './soak.js';
 
 const RESULTS_DIR = new URL('../results/', import.meta.url);
-const README = new URL('../README.md', import.meta.url);
+/** The READMEs that carry the results, each with the chart's path relative to it. */
+const READMES = [
+  { file: new URL('../README.md', import.meta.url), chart: 'results/throughput.svg' },
+  { file: new URL('../../../README.md', import.meta.url), chart: 'apps/bench/results/throughput.svg' },
+];
+const SOAK_STEPS = 10_000;
+const SOAK_SIZE = 10_000;
 
 const logToStderr = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -35,10 +42,18 @@ async function printJson(args: BenchArgs): Promise<void> {
   process.stdout.write(`${JSON.stringify(toJsonResult(measurement))}\n`);
 }
 
-/** The matrix: results/results.{json,md}, results/throughput.svg, the table on stdout, and the README with --update-readme. */
+/**
+ * The matrix (and the long runs with --soak): results/results.{json,md}, results/throughput.svg,
+ * the table on stdout, and with --update-readme the results sections of both READMEs.
+ */
 async function runMatrix(args: BenchArgs): Promise<void> {
   const results = await runBench(args, logToStderr);
-  const markdown = resultsMarkdown(results);
+  let markdown = resultsMarkdown(results);
+  if (args.soak) {
+    const rows = await soakBackends({ backends: args.backends, steps: SOAK_STEPS, size: SOAK_SIZE }, logToStderr);
+    markdown += `\n\nLong runs: ${SOAK_STEPS} steps of ${SOAK_SIZE}-element tensors per backend (\`pnpm soak\`), ` +
+      `memory growth after warm-up:\n\n${soakMarkdown(rows)}`;
+  }
   await mkdir(RESULTS_DIR, { recursive: true });
   await writeFile(new URL('results.json', RESULTS_DIR), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(new URL('results.md', RESULTS_DIR), `# Benchmark results\n\n${markdown}\n\n![throughput](throughput.svg)\n`);
@@ -46,8 +61,10 @@ async function runMatrix(args: BenchArgs): Promise<void> {
   process.stdout.write(`${markdown}\n`);
   logToStderr(`wrote ${fileURLToPath(RESULTS_DIR)}{results.json,results.md,throughput.svg}`);
   if (args.updateReadme) {
-    await updateReadme(fileURLToPath(README), `${markdown}\n\n![Throughput against size per backend](results/throughput.svg)`);
-    logToStderr(`updated ${fileURLToPath(README)}`);
+    for (const { file, chart } of READMES) {
+      await updateReadme(fileURLToPath(file), `${markdown}\n\n![Throughput against size per backend](${chart})`);
+      logToStderr(`updated ${fileURLToPath(file)}`);
+    }
   }
 }
 
