@@ -65,7 +65,7 @@ async function syncDirectory(directory: string): Promise<void> {
  * ```ts
  * import { saveCheckpoint, loadCheckpoint } from '@rectify/core/node';
  * await saveCheckpoint('run/opt.json', optimizer, { epoch });
- * const { epoch } = await loadCheckpoint('run/opt.json', optimizer);
+ * const saved = await loadCheckpoint<{ epoch: number }>('run/opt.json', optimizer); // saved?.epoch
  * ```
  */
 export async function saveCheckpoint<Extra>(
