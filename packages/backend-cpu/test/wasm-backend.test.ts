@@ -1,6 +1,7 @@
 import { RAdam, RectifyError, type RAdamOptions, type RAdamScalars } from '@rectify/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { cpuBackend, wasmCpuBackend, type WasmCpuBackend, type WasmCpuBackendOptions } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { cpuBackend, wasmCpuBackend, type WasmCpuBackendOptions } from '../src/index.js';
+import { backend } from './helpers/wasm-backends.js';
 
 /** A deterministic pseudo-random float32 array in [-scale, scale) (mulberry32). */
 function randomArray(length: number, seed: number, scale = 1): Float32Array {
@@ -30,15 +31,6 @@ function firstBitDifference(a: Float32Array, b: Float32Array): number {
   return -1;
 }
 
-const open: WasmCpuBackend[] = [];
-async function backend(options: WasmCpuBackendOptions): Promise<WasmCpuBackend> {
-  const created = await wasmCpuBackend(options);
-  open.push(created);
-  return created;
-}
-afterEach(() => {
-  for (const created of open.splice(0)) created.dispose();
-});
 
 /** Sizes that put chunk boundaries mid-tensor and leave scalar tails of every length. */
 const ODD_SIZES = [1, 3, 4, 5, 1001, 65537, 7, 200_003, 0, 4099];

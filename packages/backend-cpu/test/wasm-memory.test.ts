@@ -1,9 +1,9 @@
 import { RAdam } from '@rectify/core';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, describe, expect, it } from 'vitest';
-import { wasmCpuBackend, type WasmCpuBackend, type WasmCpuBackendOptions } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { BLOCK_ALIGN, BlockAllocator } from '../src/wasm/block-allocator.js';
+import { backend } from './helpers/wasm-backends.js';
 
 const MiB = 1024 * 1024;
 
@@ -16,15 +16,6 @@ function gcFunction(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
-const open: WasmCpuBackend[] = [];
-async function backend(options: WasmCpuBackendOptions): Promise<WasmCpuBackend> {
-  const created = await wasmCpuBackend(options);
-  open.push(created);
-  return created;
-}
-afterEach(() => {
-  for (const created of open.splice(0)) created.dispose();
-});
 
 describe('BlockAllocator', () => {
   it('hands out aligned, disjoint blocks and reuses freed ones first-fit, coalescing neighbours', () => {
