@@ -5,6 +5,49 @@
 // a vector or in a tail: that is what makes results bitwise identical for any split of
 // the element range across threads.
 
+/** One rectified update of the four float32 lanes at byte offset `o` (vector constants splatted). */
+@inline
+function rectifiedLanes(
+  p: usize, g: usize, m: usize, v: usize, o: usize,
+  vGradScale: v128, vClip: v128, vNegClip: v128, vWeightDecay: v128, vParamScale: v128,
+  vBeta1: v128, vOneMinusBeta1: v128, vBeta2: v128, vOneMinusBeta2: v128,
+  vStepSize: v128, vDenomScale: v128, vEps: v128,
+): void {
+  let gv = f32x4.mul(v128.load(g + o), vGradScale);
+  gv = f32x4.pmax(f32x4.pmin(gv, vClip), vNegClip);
+  const pv = v128.load(p + o);
+  gv = f32x4.add(gv, f32x4.mul(vWeightDecay, pv));
+  const mv = f32x4.add(f32x4.mul(vBeta1, v128.load(m + o)), f32x4.mul(vOneMinusBeta1, gv));
+  const vv = f32x4.add(f32x4.mul(vBeta2, v128.load(v + o)), f32x4.mul(f32x4.mul(vOneMinusBeta2, gv), gv));
+  v128.store(m + o, mv);
+  v128.store(v + o, vv);
+  const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vDenomScale), vEps);
+  v128.store(p + o, f32x4.sub(f32x4.mul(pv, vParamScale), f32x4.div(f32x4.mul(vStepSize, mv), denom)));
+}
+
+/** One element of a span's scalar tail: the same float32 operations as a SIMD lane. */
+@inline
+function scalarElement(
+  p: usize, g: usize, m: usize, v: usize, o: usize,
+  gradScale: f32, clipValue: f32, negClip: f32, weightDecay: f32, paramScale: f32,
+  beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32,
+  rectified: bool, stepSize: f32, denomScale: f32, eps: f32,
+): void {
+  let gi = load<f32>(g + o) * gradScale;
+  gi = clipValue < gi ? clipValue : gi;
+  gi = gi < negClip ? negClip : gi;
+  const pi = load<f32>(p + o);
+  gi = gi + weightDecay * pi;
+  const mi = beta1 * load<f32>(m + o) + oneMinusBeta1 * gi;
+  const vi = beta2 * load<f32>(v + o) + oneMinusBeta2 * gi * gi;
+  store<f32>(m + o, mi);
+  store<f32>(v + o, vi);
+  store<f32>(
+    p + o,
+    rectified ? pi * paramScale - (stepSize * mi) / (sqrt<f32>(vi) * denomScale + eps) : pi * paramScale - stepSize * mi,
+  );
+}
+
 /**
  * One fused RAdam update over `n` elements at byte addresses p, g, m, v (see
  * RAdamScalars in @rectify/core for the order of operations, which this follows
@@ -38,50 +81,14 @@ export function radamSpan(
     // loads of the other (about 10% faster on many small tensors; a third and fourth do not help).
     const bytes8 = <usize>(n & ~7) << 2;
     for (let o: usize = 0; o < bytes8; o += 32) {
-      let gv = f32x4.mul(v128.load(g + o), vGradScale);
-      gv = f32x4.pmax(f32x4.pmin(gv, vClip), vNegClip);
-      const pv = v128.load(p + o);
-      gv = f32x4.add(gv, f32x4.mul(vWeightDecay, pv));
-      const mv = f32x4.add(f32x4.mul(vBeta1, v128.load(m + o)), f32x4.mul(vOneMinusBeta1, gv));
-      const vv = f32x4.add(f32x4.mul(vBeta2, v128.load(v + o)), f32x4.mul(f32x4.mul(vOneMinusBeta2, gv), gv));
-      v128.store(m + o, mv);
-      v128.store(v + o, vv);
-      const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vDenomScale), vEps);
-      v128.store(p + o, f32x4.sub(f32x4.mul(pv, vParamScale), f32x4.div(f32x4.mul(vStepSize, mv), denom)));
-      let gw = f32x4.mul(v128.load(g + o + 16), vGradScale);
-      gw = f32x4.pmax(f32x4.pmin(gw, vClip), vNegClip);
-      const pw = v128.load(p + o + 16);
-      gw = f32x4.add(gw, f32x4.mul(vWeightDecay, pw));
-      const mw = f32x4.add(f32x4.mul(vBeta1, v128.load(m + o + 16)), f32x4.mul(vOneMinusBeta1, gw));
-      const vw = f32x4.add(f32x4.mul(vBeta2, v128.load(v + o + 16)), f32x4.mul(f32x4.mul(vOneMinusBeta2, gw), gw));
-      v128.store(m + o + 16, mw);
-      v128.store(v + o + 16, vw);
-      const denom2 = f32x4.add(f32x4.mul(f32x4.sqrt(vw), vDenomScale), vEps);
-      v128.store(p + o + 16, f32x4.sub(f32x4.mul(pw, vParamScale), f32x4.div(f32x4.mul(vStepSize, mw), denom2)));
+      rectifiedLanes(p, g, m, v, o, vGradScale, vClip, vNegClip, vWeightDecay, vParamScale,
+        vBeta1, vOneMinusBeta1, vBeta2, vOneMinusBeta2, vStepSize, vDenomScale, vEps);
+      rectifiedLanes(p, g, m, v, o + 16, vGradScale, vClip, vNegClip, vWeightDecay, vParamScale,
+        vBeta1, vOneMinusBeta1, vBeta2, vOneMinusBeta2, vStepSize, vDenomScale, vEps);
     }
     for (let o: usize = bytes8; o < bytes4; o += 16) {
-      let gv = f32x4.mul(v128.load(g + o), vGradScale);
-      gv = f32x4.pmax(f32x4.pmin(gv, vClip), vNegClip);
-      const pv = v128.load(p + o);
-      gv = f32x4.add(gv, f32x4.mul(vWeightDecay, pv));
-      const mv = f32x4.add(f32x4.mul(vBeta1, v128.load(m + o)), f32x4.mul(vOneMinusBeta1, gv));
-      const vv = f32x4.add(f32x4.mul(vBeta2, v128.load(v + o)), f32x4.mul(f32x4.mul(vOneMinusBeta2, gv), gv));
-      v128.store(m + o, mv);
-      v128.store(v + o, vv);
-      const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vDenomScale), vEps);
-      v128.store(p + o, f32x4.sub(f32x4.mul(pv, vParamScale), f32x4.div(f32x4.mul(vStepSize, mv), denom)));
-    }
-    for (let o: usize = bytes4; o < bytes; o += 4) {
-      let gi = load<f32>(g + o) * gradScale;
-      gi = clipValue < gi ? clipValue : gi;
-      gi = gi < negClip ? negClip : gi;
-      const pi = load<f32>(p + o);
-      gi = gi + weightDecay * pi;
-      const mi = beta1 * load<f32>(m + o) + oneMinusBeta1 * gi;
-      const vi = beta2 * load<f32>(v + o) + oneMinusBeta2 * gi * gi;
-      store<f32>(m + o, mi);
-      store<f32>(v + o, vi);
-      store<f32>(p + o, pi * paramScale - (stepSize * mi) / (sqrt<f32>(vi) * denomScale + eps));
+      rectifiedLanes(p, g, m, v, o, vGradScale, vClip, vNegClip, vWeightDecay, vParamScale,
+        vBeta1, vOneMinusBeta1, vBeta2, vOneMinusBeta2, vStepSize, vDenomScale, vEps);
     }
   } else {
     for (let o: usize = 0; o < bytes4; o += 16) {
@@ -95,18 +102,10 @@ export function radamSpan(
       v128.store(v + o, vv);
       v128.store(p + o, f32x4.sub(f32x4.mul(pv, vParamScale), f32x4.mul(vStepSize, mv)));
     }
-    for (let o: usize = bytes4; o < bytes; o += 4) {
-      let gi = load<f32>(g + o) * gradScale;
-      gi = clipValue < gi ? clipValue : gi;
-      gi = gi < negClip ? negClip : gi;
-      const pi = load<f32>(p + o);
-      gi = gi + weightDecay * pi;
-      const mi = beta1 * load<f32>(m + o) + oneMinusBeta1 * gi;
-      const vi = beta2 * load<f32>(v + o) + oneMinusBeta2 * gi * gi;
-      store<f32>(m + o, mi);
-      store<f32>(v + o, vi);
-      store<f32>(p + o, pi * paramScale - stepSize * mi);
-    }
+  }
+  for (let o: usize = bytes4; o < bytes; o += 4) {
+    scalarElement(p, g, m, v, o, gradScale, clipValue, negClip, weightDecay, paramScale,
+      beta1, oneMinusBeta1, beta2, oneMinusBeta2, rectified, stepSize, denomScale, eps);
   }
 }
 
