@@ -4,8 +4,7 @@ import {
   fusedRAdamUpdate,
   sumOfSquares,
   type FloatArray,
-  type RAdamScalars,
-  type RAdamSlot,
+  type RAdamBatch,
   type SyncTensorBackend,
 } from '@rectify/core';
 
@@ -65,10 +64,15 @@ export function cpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     },
     sumOfSquares: (tensors) => sumOfSquares(tensors),
     allFinite: (tensors) => allFinite(tensors),
-    applyRAdam: (slots: readonly RAdamSlot<FloatArray>[], scalars: RAdamScalars) => {
-      for (const slot of slots) {
-        fusedRAdamUpdate(slot.param, slot.grad, slot.firstMoment, slot.secondMoment, scalars);
+    applyRAdam: (batches: readonly RAdamBatch<FloatArray>[]) => {
+      let finite = true;
+      for (const { slots, scalars } of batches) {
+        for (const slot of slots) {
+          // `&&` would skip the update of every slot after the first non-finite one.
+          finite = fusedRAdamUpdate(slot.param, slot.grad, slot.firstMoment, slot.secondMoment, scalars) && finite;
+        }
       }
+      return finite;
     },
   };
 }

@@ -65,6 +65,17 @@ export interface RAdamScalars {
 }
 
 /**
+ * Tensors that share every scalar of a step (one parameter group, one step count) and
+ * those scalars: the unit of work of {@link TensorBackend.applyRAdam}.
+ */
+export interface RAdamBatch<T> {
+  /** The tensors to update, each slot with its own gradient and moments. */
+  readonly slots: readonly RAdamSlot<T>[];
+  /** The scalars every slot of this batch is updated with. */
+  readonly scalars: RAdamScalars;
+}
+
+/**
  * Storage and a few fused kernels: everything core needs from a tensor library.
  *
  * Core owns the algorithm. It validates input, derives every scalar of a step on the
@@ -96,7 +107,11 @@ export interface TensorBackend<T = unknown> {
   /** `true` when no method ever returns a promise. */
   readonly synchronous: boolean;
 
-  /** Whether `value` is a tensor this backend can read and update (type and dtype). */
+  /**
+   * Whether `value` is a live tensor of this backend (type and dtype). A tensor that has
+   * been released or disposed, or whose memory is gone (a detached buffer), is not.
+   * Core asks before every step for every gradient and parameter, so keep it cheap.
+   */
   isTensor(value: unknown): value is T;
   /** Dimensions of `tensor`; a flat typed array reports `[length]`. */
   shapeOf(tensor: T): readonly number[];
@@ -120,11 +135,40 @@ export interface TensorBackend<T = unknown> {
   /** `true` when no element of any tensor is NaN or ±Infinity. */
   allFinite(tensors: readonly T[]): MaybePromise<boolean>;
   /**
-   * Applies one fused RAdam update (see {@link RAdamScalars}) to every slot, with the same
-   * scalars for all of them. Core batches every tensor of a parameter group that shares a
-   * step count into one call, so a backend can dispatch the whole batch at once.
+   * Applies one fused RAdam update (see {@link RAdamScalars}) to every slot of every
+   * batch: all of one optimizer step, so a backend can dispatch it at once.
+   *
+   * **All or nothing.** Check everything that can fail (tensors released or disposed,
+   * staging or scratch memory, device limits) before writing the first element. A
+   * failure found then is thrown as a `RectifyError` (`INVALID_TENSOR`, `OUT_OF_MEMORY`,
+   * `DISPOSED`, …) and means nothing was written; core rethrows it and the optimizer is
+   * unchanged. Any other error (a device lost, a session failing mid-run) is taken to
+   * have left a partial update: core wraps it as `BACKEND_ERROR` and halts the optimizer.
+   *
+   * **Finiteness.** Returns `true` when every parameter and moment element written is
+   * finite, `false` when any is NaN or ±Infinity. Accumulate the flag in the same fused
+   * pass (no second pass over memory). Compute so that finite results stay finite
+   * wherever float32 can hold them: square `(1 − β2)·g` rather than `g` first, never
+   * select with `x·0` where `x` may be infinite.
    */
-  applyRAdam(slots: readonly RAdamSlot<T>[], scalars: RAdamScalars): MaybePromise<void>;
+  applyRAdam(batches: readonly RAdamBatch<T>[]): MaybePromise<boolean>;
+
+  /**
+   * Asynchronous backends whose tensors can wrap caller memory: a copy of `tensor`'s
+   * current elements that the caller can no longer change, owned by the optimizer and
+   * released with {@link TensorBackend.disposeTensor} after the step. Core calls it for
+   * every gradient when `step()` is called, so the values checked for finiteness are the
+   * values the update uses even if the caller reuses its buffer before the step
+   * resolves. Omit it where gradients cannot change (tfjs tensors are immutable).
+   */
+  capture?(tensor: T): T;
+
+  /**
+   * Whether `value` can be registered as a parameter: a live tensor this backend can
+   * update in place. Defaults to {@link TensorBackend.isTensor}; a library with
+   * immutable tensors (tfjs) accepts only its mutable kind (`tf.Variable`) here.
+   */
+  isParameter?(value: unknown): value is T;
 
   /**
    * What the backend holds right now, by kind (e.g. `{ tensors: 12, sessions: 1 }`):
@@ -143,7 +187,7 @@ export interface SyncTensorBackend<T = unknown> extends TensorBackend<T> {
   write(tensor: T, data: ArrayLike<number>): void;
   sumOfSquares(tensors: readonly T[]): number;
   allFinite(tensors: readonly T[]): boolean;
-  applyRAdam(slots: readonly RAdamSlot<T>[], scalars: RAdamScalars): void;
+  applyRAdam(batches: readonly RAdamBatch<T>[]): boolean;
 }
 
 /** The tensor type of a backend type. */

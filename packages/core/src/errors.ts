@@ -29,13 +29,35 @@ export type RectifyErrorCode =
   /** The optimizer or backend was used after `dispose()`. */
   | 'DISPOSED'
   /** A backend cannot allocate a tensor within its configured memory limit. */
-  | 'OUT_OF_MEMORY';
+  | 'OUT_OF_MEMORY'
+  /**
+   * Finite gradients gave a parameter or moment that is NaN or ±Infinity (not
+   * representable in the backend's dtype: a huge gradient or learning rate, `eps: 0`).
+   * The step was applied; the optimizer is halted (see `HALTED`).
+   */
+  | 'NON_FINITE_UPDATE'
+  /**
+   * The backend failed while a step or load was writing (a device lost, a session
+   * disposed): some tensors may hold the new values, others the old. The original error
+   * is the `cause`; the optimizer is halted (see `HALTED`).
+   */
+  | 'BACKEND_ERROR'
+  /**
+   * The optimizer refuses to go on after a `NON_FINITE_UPDATE` or `BACKEND_ERROR`, whose
+   * partial state it will not train on or save: `loadStateDict()` (from a checkpoint)
+   * makes it usable again.
+   */
+  | 'HALTED';
 
 /**
  * The one error type Rectify throws for bad input.
  *
  * Whenever a `RectifyError` is thrown, no parameter, moment, step counter or scheduler
- * state has been changed: validation always happens before the first write.
+ * state has been changed: validation always happens before the first write. The two
+ * exceptions are failures that can only be seen once writing has begun,
+ * `NON_FINITE_UPDATE` and `BACKEND_ERROR`: then the optimizer halts, and every further
+ * call but `loadStateDict()` and `dispose()` throws `HALTED`, so a torn state is never
+ * trained on or saved.
  *
  * @example
  * ```ts
@@ -49,8 +71,14 @@ export class RectifyError extends Error {
   /** The option or parameter name at fault, when there is one. */
   readonly parameter: string | undefined;
 
-  constructor(code: RectifyErrorCode, message: string, parameter?: string) {
-    super(message);
+  /**
+   * @param code - what kind of mistake.
+   * @param message - what was wrong, for people.
+   * @param parameter - the option or parameter name at fault.
+   * @param options - `cause`: the underlying error (a backend's own, for `BACKEND_ERROR`).
+   */
+  constructor(code: RectifyErrorCode, message: string, parameter?: string, options?: { readonly cause?: unknown }) {
+    super(message, options);
     this.name = 'RectifyError';
     this.code = code;
     this.parameter = parameter;

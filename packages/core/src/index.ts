@@ -7,6 +7,7 @@ export type {
   BackendResult,
   DType,
   HostArray,
+  RAdamBatch,
   RAdamScalars,
   RAdamSlot,
   SyncTensorBackend,

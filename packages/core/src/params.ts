@@ -1,4 +1,5 @@
 import { RectifyError } from './errors.js';
+import { MAX_INPUT_DEPTH } from './input-copy.js';
 import { describeValue, isPlainRecord } from './values.js';
 
 /**
@@ -12,7 +13,8 @@ export interface TensorTree<T> {
 /**
  * Calls `visit(dottedName, tensor)` for every tensor of a {@link TensorTree}, in order. A
  * leaf is anything `isTensor` accepts; `null`/`undefined` leaves are skipped (no gradient).
- * This runs on every step, so it allocates nothing for a flat record.
+ * Only own keys count. This runs on every step, so it allocates nothing for a flat record
+ * beyond the key list.
  *
  * @throws RectifyError `INVALID_TENSOR` for a leaf that is neither a tensor nor a record.
  */
@@ -23,12 +25,21 @@ export function forEachTensor<T>(
   backendName: string,
   visit: (name: string, tensor: T) => void,
 ): void {
-  const walk = (prefix: string, value: unknown): void => {
+  const walk = (prefix: string, value: unknown, depth: number): void => {
     if (value === null || value === undefined) return;
     if (isTensor(value)) {
       visit(prefix, value);
     } else if (isPlainRecord(value)) {
-      for (const key in value) walk(`${prefix}.${key}`, value[key]);
+      if (depth >= MAX_INPUT_DEPTH) {
+        throw new RectifyError(
+          'INVALID_TENSOR',
+          `The ${what} tree is nested more than ${MAX_INPUT_DEPTH} levels deep at "${prefix}" (a cycle?).`,
+          prefix,
+        );
+      }
+      // Own keys only: an enumerable property that other code added to Object.prototype
+      // is not a parameter.
+      for (const key of Object.keys(value)) walk(`${prefix}.${key}`, value[key], depth + 1);
     } else {
       throw new RectifyError(
         'INVALID_TENSOR',
@@ -38,9 +49,9 @@ export function forEachTensor<T>(
     }
   };
   if (tree instanceof Map) {
-    for (const [name, value] of tree) walk(name, value);
+    for (const [name, value] of tree) walk(name, value, 1);
   } else if (isPlainRecord(tree)) {
-    for (const name in tree) walk(name, tree[name]);
+    for (const name of Object.keys(tree)) walk(name, tree[name], 1);
   } else {
     throw new RectifyError(
       'INVALID_TENSOR',

@@ -1,5 +1,6 @@
-import type { BackendResult, HostArray, RAdamSlot, TensorBackend, TensorOf } from './backend.js';
+import type { BackendResult, HostArray, RAdamBatch, RAdamSlot, TensorBackend, TensorOf } from './backend.js';
 import { RectifyError } from './errors.js';
+import { copyInput } from './input-copy.js';
 import { isPromiseLike, runMaybeAsync, type MaybeAsyncTask } from './maybe-async.js';
 import {
   resolveGroupOptions,
@@ -11,7 +12,7 @@ import {
   type ResolvedGroupOptions,
 } from './options.js';
 import { flattenTensorTree, forEachTensor, formatShape, sizeOf, type TensorTree } from './params.js';
-import type { LearningRateScheduler } from './schedulers/scheduler.js';
+import { isLearningRateScheduler, type LearningRateScheduler } from './schedulers/scheduler.js';
 import { encodeArray } from './state/encoding.js';
 import { planStateDictLoad, type LoadPlan } from './state/load-plan.js';
 import {
@@ -87,12 +88,14 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   #defaults: ResolvedGroupOptions;
   readonly #groups: GroupRecord<TensorOf<B>>[] = [];
   readonly #params = new Map<string, ParamRecord<TensorOf<B>>>();
-  /** Gradient tensors whose shape already matched a parameter's (see #collectGradients). */
-  readonly #checkedGradients = new WeakMap<object, ParamRecord<TensorOf<B>>>();
+  /** Every registered parameter tensor: the same tensor may not be registered twice. */
+  readonly #paramTensors = new Set<unknown>();
   #stepCount = 0;
   #skippedSteps = 0;
   #pending: Promise<unknown> | undefined;
   #disposed = false;
+  /** Why the optimizer halted (a step or load failed after writing began), if it did. */
+  #halted: RectifyError | undefined;
 
   /**
    * @param backend - where tensors live and the fused update runs.
@@ -101,7 +104,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
    */
   constructor(backend: B, options: RAdamOptions = {}) {
     this.#backend = backend as TensorBackend<TensorOf<B>>;
-    const resolved = resolveOptimizerOptions(options);
+    const resolved = resolveOptimizerOptions(copyOptions(options, 'options'));
     this.#nonFinite = resolved.nonFinite;
     this.#defaults = resolved.group;
   }
@@ -119,6 +122,16 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   /** Steps dropped by the `nonFinite: 'skip'` policy. */
   get skippedSteps(): number {
     return this.#skippedSteps;
+  }
+
+  /**
+   * Why the optimizer halted, when a step or load failed after it had begun writing
+   * (`NON_FINITE_UPDATE` or `BACKEND_ERROR`); `undefined` while it is usable. A halted
+   * optimizer throws `HALTED` from every call but `readState()`, `loadStateDict()` and
+   * `dispose()`: load a checkpoint to go on.
+   */
+  get haltedBy(): RectifyError | undefined {
+    return this.#halted;
   }
 
   /** The learning rate the default group's next step will use. */
@@ -154,11 +167,12 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
    * dots: `{ dense: { kernel } }` registers `"dense.kernel"`. Moments start at zero.
    *
    * @throws RectifyError `INVALID_TENSOR` for a value that is not a backend tensor,
-   *   `DUPLICATE_PARAMETER` for a name already registered. Nothing is registered then.
+   *   `DUPLICATE_PARAMETER` for a name or a tensor already registered, `OUT_OF_MEMORY`
+   *   when the backend cannot hold the moments. Nothing is registered then.
    */
   registerTrainableWeights(params: TensorTree<TensorOf<B>>): void {
     this.#assertUsable();
-    const records = this.#prepareParams(params);
+    const records = this.#createRecords(this.#prepareParams(params));
     if (this.#groups.length === 0) this.#groups.push({ overrides: {}, options: this.#defaults, params: [] });
     this.#adopt(this.#groups[0]!, records);
   }
@@ -180,16 +194,17 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
         'params',
       );
     }
-    if (typeof overrides === 'object' && overrides !== null && 'nonFinite' in overrides) {
+    const own = copyOptions(overrides, 'overrides');
+    if (typeof own === 'object' && own !== null && 'nonFinite' in own) {
       throw new RectifyError(
         'INVALID_OPTION',
         'Option "nonFinite" applies to the whole step and cannot be set per group; pass it to the optimizer.',
         'nonFinite',
       );
     }
-    const options = resolveGroupOptions(overrides, this.#defaults);
-    const records = this.#prepareParams(params);
-    const group: GroupRecord<TensorOf<B>> = { overrides: { ...overrides }, options, params: [] };
+    const options = resolveGroupOptions(own, this.#defaults);
+    const records = this.#createRecords(this.#prepareParams(params));
+    const group: GroupRecord<TensorOf<B>> = { overrides: own, options, params: [] };
     this.#groups.push(group);
     this.#adopt(group, records);
   }
@@ -199,13 +214,31 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
    * parameter without a gradient (absent, `null` or `undefined`) is left untouched, step
    * count included.
    *
+   * On an asynchronous backend the gradients' values are taken when `step()` is called
+   * (backends whose tensors wrap caller memory copy them then), so the caller may reuse
+   * its buffers at once.
+   *
    * @returns what the step did; a promise of it on an asynchronous backend.
    * @throws RectifyError before changing anything: `NOT_REGISTERED`, `UNKNOWN_PARAMETER`,
-   *   `INVALID_TENSOR`, `SHAPE_MISMATCH`, `NON_FINITE_GRADIENT` (policy `'error'`), or
-   *   `INVALID_OPTION` when a scheduler yields an invalid learning rate.
+   *   `INVALID_TENSOR` (not a live tensor of the backend), `SHAPE_MISMATCH`,
+   *   `DUPLICATE_PARAMETER`, `NON_FINITE_GRADIENT` (policy `'error'`), `INVALID_OPTION`
+   *   when a scheduler yields an invalid learning rate or the step's scalars overflow,
+   *   `OUT_OF_MEMORY`, `DISPOSED` (also when `dispose()` is called while the step is in
+   *   flight), `HALTED`. After writing began: `NON_FINITE_UPDATE` (finite gradients gave a
+   *   non-finite parameter or moment, under policy `'error'` or `'skip'`) or
+   *   `BACKEND_ERROR`; the optimizer then halts.
    */
   step(grads: TensorTree<TensorOf<B>>): BackendResult<B, StepReport> {
-    return this.#serialize(() => this.#stepTask(grads));
+    if (this.#backend.synchronous || this.#backend.capture === undefined) {
+      return this.#serialize(() => this.#stepTask(grads));
+    }
+    let captured: Map<string, TensorOf<B>>;
+    try {
+      captured = this.#captureGradients(grads);
+    } catch (error) {
+      return Promise.reject(error) as BackendResult<B, StepReport>;
+    }
+    return this.#serialize(() => this.#releasingAfter(this.#stepTask(captured), captured.values()));
   }
 
   /** Alias of {@link RAdam.step}, as in the reference library. */
@@ -237,13 +270,21 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
    * option ranges, finite moments); on any error nothing changes. Options and schedulers
    * are taken from the dict.
    *
-   * @throws RectifyError `INVALID_STATE_DICT`, `UNSUPPORTED_STATE_VERSION` or `SHAPE_MISMATCH`.
+   * A halted optimizer (see {@link RAdam.haltedBy}) is usable again after a load.
+   *
+   * @throws RectifyError `INVALID_STATE_DICT` (also for moments a float32 backend cannot
+   *   hold), `UNSUPPORTED_STATE_VERSION` or `SHAPE_MISMATCH`, before anything changes;
+   *   `BACKEND_ERROR` when the backend fails while writing (the optimizer then halts).
    */
   loadStateDict(dict: RAdamStateDict): BackendResult<B, void> {
     return this.#serialize(() => this.#loadTask(dict));
   }
 
-  /** Releases the moments this optimizer created. Further calls throw `DISPOSED`. */
+
+  /**
+   * Releases the moments this optimizer created. Further calls throw `DISPOSED`, and so
+   * does a step still in flight.
+   */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
@@ -252,27 +293,84 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
       this.#backend.disposeTensor(record.secondMoment);
     }
     this.#params.clear();
+    this.#paramTensors.clear();
     this.#groups.length = 0;
   }
 
-  /** Runs tasks one at a time: only asynchronous ones can overlap, and they queue. */
+  /**
+   * Runs tasks one at a time: only asynchronous ones can overlap, and they queue. On an
+   * asynchronous backend every call returns a promise, errors included, whether or not
+   * the backend was ever awaited.
+   */
   #serialize<R>(makeTask: () => MaybeAsyncTask<R>): BackendResult<B, R> {
     const run = (): R | Promise<R> => runMaybeAsync(makeTask());
-    const result = this.#pending === undefined ? run() : this.#pending.then(run, run);
-    if (isPromiseLike(result)) {
-      const pending: Promise<R> = Promise.resolve(result);
-      this.#pending = pending;
-      const clear = (): void => {
-        if (this.#pending === pending) this.#pending = undefined;
-      };
-      pending.then(clear, clear);
-      return pending as BackendResult<B, R>;
+    if (!this.#backend.synchronous && this.#pending === undefined) {
+      let started: R | Promise<R>;
+      try {
+        started = run();
+      } catch (error) {
+        started = Promise.reject(error);
+      }
+      return this.#track(Promise.resolve(started));
     }
-    return result as BackendResult<B, R>;
+    const result = this.#pending === undefined ? run() : this.#pending.then(run, run);
+    return (isPromiseLike(result) ? this.#track(Promise.resolve(result)) : result) as BackendResult<B, R>;
   }
 
-  #assertUsable(): void {
+  /** Makes `pending` the task later calls wait for, until it settles. */
+  #track<R>(pending: Promise<R>): BackendResult<B, R> {
+    this.#pending = pending;
+    const clear = (): void => {
+      if (this.#pending === pending) this.#pending = undefined;
+    };
+    pending.then(clear, clear);
+    return pending as BackendResult<B, R>;
+  }
+
+  /** Runs `task`, then releases the captured gradient copies however it ended. */
+  *#releasingAfter<R>(task: MaybeAsyncTask<R>, captured: Iterable<TensorOf<B>>): MaybeAsyncTask<R> {
+    try {
+      return yield* task;
+    } finally {
+      for (const tensor of captured) this.#backend.disposeTensor(tensor);
+    }
+  }
+
+  #assertAlive(): void {
     if (this.#disposed) throw new RectifyError('DISPOSED', 'This optimizer has been disposed.');
+  }
+
+  /** Alive and not halted: every call that changes or saves state starts here. */
+  #assertUsable(): void {
+    this.#assertAlive();
+    if (this.#halted !== undefined) {
+      throw new RectifyError(
+        'HALTED',
+        `This optimizer halted after ${this.#halted.code} (${this.#halted.message}) Load a checkpoint with loadStateDict() to go on.`,
+        this.#halted.parameter,
+        { cause: this.#halted },
+      );
+    }
+  }
+
+  /** Records why the optimizer halts and returns the error to throw. */
+  #halt(error: RectifyError): RectifyError {
+    this.#halted = error;
+    return error;
+  }
+
+  /** A backend error thrown after writing began: the state may be torn. */
+  #backendFailure(error: unknown, during: string): RectifyError {
+    if (this.#disposed && error instanceof RectifyError && error.code === 'DISPOSED') return error;
+    const reason = error instanceof Error ? error.message : String(error);
+    return this.#halt(
+      new RectifyError(
+        'BACKEND_ERROR',
+        `The ${this.#backend.name} backend failed during ${during}, after writing began: ${reason}. Some tensors may hold new values and others old ones.`,
+        undefined,
+        { cause: error },
+      ),
+    );
   }
 
   #assertRegistered(): void {
@@ -284,26 +382,65 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
 
   #prepareParams(params: TensorTree<TensorOf<B>>): Map<string, TensorOf<B>> {
     const backend = this.#backend;
-    const flat = flattenTensorTree(params, (v): v is TensorOf<B> => backend.isTensor(v), 'parameter', backend.name);
-    for (const name of flat.keys()) {
+    const isParameter = backend.isParameter?.bind(backend) ?? ((v: unknown): v is TensorOf<B> => backend.isTensor(v));
+    const flat = flattenTensorTree(params, isParameter, 'parameter', backend.name);
+    const tensors = new Map<unknown, string>();
+    for (const [name, tensor] of flat) {
       if (this.#params.has(name)) {
         throw new RectifyError('DUPLICATE_PARAMETER', `The parameter "${name}" is already registered.`, name);
       }
+      const other = tensors.get(tensor) ?? (this.#paramTensors.has(tensor) ? this.#nameOfParam(tensor) : undefined);
+      if (other !== undefined) {
+        throw new RectifyError(
+          'DUPLICATE_PARAMETER',
+          `The parameter "${name}" is the same tensor as "${other}"; a tensor is registered once, under one name.`,
+          name,
+        );
+      }
+      tensors.set(tensor, name);
     }
     return flat;
   }
 
-  #adopt(group: GroupRecord<TensorOf<B>>, params: Map<string, TensorOf<B>>): void {
-    for (const [name, param] of params) {
-      const record: ParamRecord<TensorOf<B>> = {
-        name,
-        param,
-        shape: [...this.#backend.shapeOf(param)],
-        firstMoment: this.#backend.zerosLike(param),
-        secondMoment: this.#backend.zerosLike(param),
-        step: 0,
-      };
-      this.#params.set(name, record);
+  #nameOfParam(tensor: unknown): string | undefined {
+    for (const record of this.#params.values()) if (record.param === tensor) return record.name;
+    return undefined;
+  }
+
+  /**
+   * Allocates the moments of every new parameter before anything is registered: when the
+   * backend runs out of memory half-way, what was allocated is released and nothing changes.
+   */
+  #createRecords(params: Map<string, TensorOf<B>>): ParamRecord<TensorOf<B>>[] {
+    const backend = this.#backend;
+    const records: ParamRecord<TensorOf<B>>[] = [];
+    try {
+      for (const [name, param] of params) {
+        const shape = [...backend.shapeOf(param)];
+        const firstMoment = backend.zerosLike(param);
+        let secondMoment: TensorOf<B>;
+        try {
+          secondMoment = backend.zerosLike(param);
+        } catch (error) {
+          backend.disposeTensor(firstMoment);
+          throw error;
+        }
+        records.push({ name, param, shape, firstMoment, secondMoment, step: 0 });
+      }
+    } catch (error) {
+      for (const record of records) {
+        backend.disposeTensor(record.firstMoment);
+        backend.disposeTensor(record.secondMoment);
+      }
+      throw error;
+    }
+    return records;
+  }
+
+  #adopt(group: GroupRecord<TensorOf<B>>, records: readonly ParamRecord<TensorOf<B>>[]): void {
+    for (const record of records) {
+      this.#params.set(record.name, record);
+      this.#paramTensors.add(record.param);
       group.params.push(record);
     }
   }
@@ -333,8 +470,12 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     return rate;
   }
 
-  /** Validates `grads` against the registered parameters: every check before any write. */
-  #collectGradients(grads: TensorTree<TensorOf<B>>): Map<ParamRecord<TensorOf<B>>, TensorOf<B>> {
+  /**
+   * Validates `grads` against the registered parameters: every check before any write.
+   * Shapes are checked on every step, parameters' too: a typed array's buffer can be
+   * detached or resized between steps, and a tensor can be released or disposed.
+   */
+  #collectGradients(grads: TensorTree<TensorOf<B>> | ReadonlyMap<string, TensorOf<B>>): Map<ParamRecord<TensorOf<B>>, TensorOf<B>> {
     const backend = this.#backend;
     const given = new Map<ParamRecord<TensorOf<B>>, TensorOf<B>>();
     const isTensor = (v: unknown): v is TensorOf<B> => backend.isTensor(v);
@@ -350,25 +491,49 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
       if (given.has(record)) {
         throw new RectifyError('DUPLICATE_PARAMETER', `The gradient name "${name}" appears twice.`, name);
       }
-      // A tensor's shape never changes, and training loops reuse gradient buffers: a
-      // tensor already checked against this parameter needs no second look.
-      if (this.#checkedGradients.get(grad as object) !== record) {
-        const shape = backend.shapeOf(grad);
-        if (shape.length !== record.shape.length || shape.some((d, i) => d !== record.shape[i])) {
-          throw new RectifyError(
-            'SHAPE_MISMATCH',
-            `The gradient of "${name}" has shape ${formatShape(shape)} (${sizeOf(shape)} elements); the parameter has shape ${formatShape(record.shape)}.`,
-            name,
-          );
-        }
-        this.#checkedGradients.set(grad as object, record);
+      if (this.#paramTensors.has(grad)) {
+        throw new RectifyError(
+          'INVALID_TENSOR',
+          `The gradient of "${name}" is a registered parameter tensor itself; pass a separate gradient tensor.`,
+          name,
+        );
       }
+      expectShape(backend.shapeOf(grad), record, `The gradient of "${name}"`);
+      const isParameter = backend.isParameter ?? backend.isTensor;
+      if (!isParameter.call(backend, record.param)) {
+        throw new RectifyError(
+          'INVALID_TENSOR',
+          `The parameter "${name}" is no longer a live tensor of the "${backend.name}" backend (released, disposed or detached).`,
+          name,
+        );
+      }
+      expectShape(backend.shapeOf(record.param), record, `The parameter "${name}"`);
       given.set(record, grad);
     });
     return given;
   }
 
-  *#stepTask(grads: TensorTree<TensorOf<B>>): MaybeAsyncTask<StepReport> {
+  /**
+   * Copies every gradient now, when `step()` is called on an asynchronous backend with
+   * {@link TensorBackend.capture}: the step, whenever it runs, checks and uses these.
+   */
+  #captureGradients(grads: TensorTree<TensorOf<B>>): Map<string, TensorOf<B>> {
+    const backend = this.#backend;
+    const flat = flattenTensorTree(grads, (v): v is TensorOf<B> => backend.isTensor(v), 'gradient', backend.name);
+    const captured = new Map<string, TensorOf<B>>();
+    try {
+      for (const [name, grad] of flat) {
+        if (this.#paramTensors.has(grad)) captured.set(name, grad); // rejected by the step itself
+        else captured.set(name, backend.capture!(grad));
+      }
+    } catch (error) {
+      for (const [name, copy] of captured) if (copy !== flat.get(name)) backend.disposeTensor(copy);
+      throw error;
+    }
+    return captured;
+  }
+
+  *#stepTask(grads: TensorTree<TensorOf<B>> | ReadonlyMap<string, TensorOf<B>>): MaybeAsyncTask<StepReport> {
     this.#assertRegistered();
     const backend = this.#backend;
     const given = this.#collectGradients(grads);
@@ -379,10 +544,12 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
       (group) => group.options.gradClipNorm !== null && group.params.some((p) => given.has(p)),
     );
     const sumOfSquares = clipsByNorm ? ((yield backend.sumOfSquares(allGrads)) as number) : undefined;
+    this.#assertAlive();
     if (this.#nonFinite !== 'propagate' && allGrads.length > 0) {
       // A finite sum of squares already proves every gradient finite: no second pass.
       const finite =
         (sumOfSquares !== undefined && Number.isFinite(sumOfSquares)) || ((yield backend.allFinite(allGrads)) as boolean);
+      this.#assertAlive();
       if (!finite) {
         if (this.#nonFinite === 'skip') {
           this.#skippedSteps++;
@@ -403,33 +570,91 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
       }
     }
     const globalNorm = sumOfSquares === undefined ? undefined : Math.sqrt(sumOfSquares);
+    const { batches, records } = this.#planBatches(given, lrs, globalNorm);
 
-    let updatedParams = 0;
+    let finite: unknown;
+    try {
+      finite = yield backend.applyRAdam(batches);
+    } catch (error) {
+      // The contract: a RectifyError means the backend wrote nothing.
+      if (error instanceof RectifyError && !this.#disposed) throw error;
+      throw this.#backendFailure(error, 'step()');
+    }
+    this.#assertAlive();
+    if (typeof finite !== 'boolean') {
+      throw this.#backendFailure(
+        new TypeError(`applyRAdam() returned ${typeof finite}; it must return whether every value written is finite`),
+        'step()',
+      );
+    }
+    for (const record of records) record.step++;
+    this.#stepCount++;
+    if (!finite && this.#nonFinite !== 'propagate') {
+      throw this.#halt(yield* this.#nonFiniteUpdateError(records));
+    }
+    return { skipped: false, gradNorm: globalNorm, lrs, updatedParams: records.length };
+  }
+
+  /**
+   * Every batch of the step: tensors of one group that share a step count share every
+   * scalar (almost always a single batch per group, so a short list beats a map).
+   *
+   * @throws RectifyError `INVALID_OPTION` when a scalar overflows (a learning rate so
+   *   large that the step size is not finite), before anything is written.
+   */
+  #planBatches(
+    given: ReadonlyMap<ParamRecord<TensorOf<B>>, TensorOf<B>>,
+    lrs: readonly number[],
+    globalNorm: number | undefined,
+  ): { batches: RAdamBatch<TensorOf<B>>[]; records: ParamRecord<TensorOf<B>>[] } {
+    const batches: RAdamBatch<TensorOf<B>>[] = [];
+    const records: ParamRecord<TensorOf<B>>[] = [];
     for (const [g, group] of this.#groups.entries()) {
-      // Tensors that share a step count share every scalar: one backend call per batch
-      // (almost always a single batch, so a short list beats a map).
-      const batches: { step: number; records: ParamRecord<TensorOf<B>>[]; slots: RAdamSlot<TensorOf<B>>[] }[] = [];
+      const groupBatches: { step: number; slots: RAdamSlot<TensorOf<B>>[] }[] = [];
       for (const record of group.params) {
         const grad = given.get(record);
         if (grad === undefined) continue;
-        let batch = batches.find((b) => b.step === record.step);
-        if (batch === undefined) batches.push((batch = { step: record.step, records: [], slots: [] }));
-        batch.records.push(record);
+        let batch = groupBatches.find((b) => b.step === record.step);
+        if (batch === undefined) groupBatches.push((batch = { step: record.step, slots: [] }));
         batch.slots.push({ param: record.param, grad, firstMoment: record.firstMoment, secondMoment: record.secondMoment });
+        records.push(record);
       }
-      for (const { step, records, slots } of batches) {
+      for (const { step, slots } of groupBatches) {
         const scalars = planRAdamStep({ options: group.options, lr: lrs[g]!, step: step + 1, globalNorm });
-        yield backend.applyRAdam(slots, scalars);
-        for (const record of records) record.step = step + 1;
-        updatedParams += records.length;
+        for (const [key, value] of Object.entries(scalars)) {
+          const unbounded = key === 'clipValue' && value === Infinity; // no value clipping
+          if (typeof value === 'number' && !Number.isFinite(value) && !unbounded) {
+            throw new RectifyError(
+              'INVALID_OPTION',
+              `Parameter group ${g}'s step ${step + 1} has ${key} = ${value} (learning rate ${lrs[g]}): the update would not be finite; nothing was changed.`,
+              'lr',
+            );
+          }
+        }
+        batches.push({ slots, scalars });
       }
     }
-    this.#stepCount++;
-    return { skipped: false, gradNorm: globalNorm, lrs, updatedParams };
+    return { batches, records };
+  }
+
+  /** Names the first parameter whose new value or moments are not finite (a diagnostic pass, on failure only). */
+  *#nonFiniteUpdateError(records: readonly ParamRecord<TensorOf<B>>[]): Generator<unknown, RectifyError, unknown> {
+    let culprit: string | undefined;
+    for (const record of records) {
+      if (!((yield this.#backend.allFinite([record.param, record.firstMoment, record.secondMoment])) as boolean)) {
+        culprit = record.name;
+        break;
+      }
+    }
+    return new RectifyError(
+      'NON_FINITE_UPDATE',
+      `Step ${this.#stepCount} gave NaN or Infinity in ${culprit === undefined ? 'a parameter or its moments' : `"${culprit}" or its moments`} from finite gradients (the result does not fit the backend's ${this.#backend.dtype}: a huge gradient or learning rate, or eps 0 with a zero gradient). The step was applied; the optimizer halts until loadStateDict().`,
+      culprit,
+    );
   }
 
   *#readStateTask(name: string): MaybeAsyncTask<ParamState> {
-    this.#assertUsable();
+    this.#assertAlive(); // a halted optimizer's state can still be inspected
     const record = this.#params.get(name);
     if (record === undefined) {
       throw new RectifyError('UNKNOWN_PARAMETER', `"${name}" is not a registered parameter.`, name);
@@ -440,10 +665,12 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   }
 
   *#stateDictTask(): MaybeAsyncTask<RAdamStateDict> {
-    this.#assertUsable();
-    const params: Record<string, ParamStateEntry> = {};
+    this.#assertUsable(); // never save a torn state
+    // Null prototype: any name is a key, "__proto__" included.
+    const params = Object.create(null) as Record<string, ParamStateEntry>;
     for (const record of this.#params.values()) {
       const state = (yield* this.#readStateTask(record.name)) as ParamState;
+      this.#assertUsable();
       params[record.name] = {
         shape: [...record.shape],
         step: state.step,
@@ -475,17 +702,23 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   }
 
   *#loadTask(dict: RAdamStateDict): MaybeAsyncTask<void> {
-    this.#assertUsable();
-    const plan: LoadPlan = planStateDictLoad(dict, {
+    this.#assertAlive(); // loading is how a halted optimizer recovers
+    const plan: LoadPlan = planStateDictLoad(copyInput(dict, { code: 'INVALID_STATE_DICT', root: 'dict' }), {
       groups: this.#groups.map((group) => group.params.map((p) => p.name)),
       sizes: new Map([...this.#params].map(([name, record]) => [name, sizeOf(record.shape)])),
+      dtype: this.#backend.dtype,
     });
-    for (const [name, state] of plan.params) {
-      const record = this.#params.get(name)!;
-      yield this.#backend.write(record.firstMoment, state.firstMoment);
-      yield this.#backend.write(record.secondMoment, state.secondMoment);
-      record.step = state.step;
+    try {
+      for (const [name, state] of plan.params) {
+        const record = this.#params.get(name)!;
+        yield this.#backend.write(record.firstMoment, state.firstMoment);
+        yield this.#backend.write(record.secondMoment, state.secondMoment);
+        this.#assertAlive();
+      }
+    } catch (error) {
+      throw this.#backendFailure(error, 'loadStateDict()');
     }
+    for (const [name, state] of plan.params) this.#params.get(name)!.step = state.step;
     this.#nonFinite = plan.nonFinite;
     const defaultLr = keepLiveScheduler(this.#defaults.lr, plan.defaults.lr);
     this.#defaults = { ...plan.defaults, lr: defaultLr };
@@ -498,7 +731,27 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     }
     this.#stepCount = plan.stepCount;
     this.#skippedSteps = plan.skippedSteps;
+    this.#halted = undefined;
   }
+}
+
+/**
+ * A copy of caller options: plain data is copied (getters read once), a live scheduler
+ * object is kept, since the caller steps it.
+ */
+function copyOptions<O>(options: O, root: string): O {
+  return copyInput(options, { code: 'INVALID_OPTION', root, keep: isLearningRateScheduler });
+}
+
+/** Throws `SHAPE_MISMATCH` unless `shape` is the registered parameter's. */
+function expectShape(shape: readonly number[], record: { readonly shape: readonly number[]; readonly name: string }, what: string): void {
+  const expected = record.shape;
+  if (shape.length === expected.length && shape.every((d, i) => d === expected[i])) return;
+  throw new RectifyError(
+    'SHAPE_MISMATCH',
+    `${what} has shape ${formatShape(shape)} (${sizeOf(shape)} elements); the parameter was registered with shape ${formatShape(expected)}.`,
+    record.name,
+  );
 }
 
 /**

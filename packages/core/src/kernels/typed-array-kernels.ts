@@ -16,6 +16,9 @@ export interface FusedUpdateOutputs {
  * v`; writes the new `p, m, v` in place, or into `out` for a library whose tensors are
  * immutable (tfjs). Arithmetic happens in float64 and is rounded when stored, so a
  * Float32Array tensor gets float32 storage with float64 intermediate precision.
+ *
+ * @returns `true` when every element written is finite as stored (a float64 value too
+ *   large for a Float32Array counts as the Infinity it becomes).
  */
 export function fusedRAdamUpdate(
   p: FloatArray,
@@ -24,12 +27,16 @@ export function fusedRAdamUpdate(
   v: FloatArray,
   scalars: RAdamScalars,
   out: FusedUpdateOutputs = { param: p, firstMoment: m, secondMoment: v },
-): void {
+): boolean {
   const { gradScale, clipValue, weightDecay, paramScale, beta1, beta2, stepSize, denomScale, eps } = scalars;
   const { param: pOut, firstMoment: mOut, secondMoment: vOut } = out;
   const oneMinusBeta1 = 1 - beta1;
   const oneMinusBeta2 = 1 - beta2;
   const n = p.length;
+  // x − x is 0 for finite x and NaN otherwise: summed over what was stored, one running
+  // flag proves every result finite without a second pass. Stored values are read back
+  // because rounding to float32 is where a finite float64 result can become Infinity.
+  let nonFinite = 0;
   // Two loops instead of a branch per element: the rectified flag is fixed for the step.
   // Each element is read before it is written, so `out` may alias the inputs.
   if (scalars.rectified) {
@@ -44,6 +51,10 @@ export function fusedRAdamUpdate(
       mOut[i] = mi;
       vOut[i] = vi;
       pOut[i] = pi * paramScale - (stepSize * mi) / (Math.sqrt(vi) * denomScale + eps);
+      const mStored = mOut[i]!;
+      const vStored = vOut[i]!;
+      const pStored = pOut[i]!;
+      nonFinite += mStored - mStored + (vStored - vStored) + (pStored - pStored);
     }
   } else {
     for (let i = 0; i < n; i++) {
@@ -53,11 +64,17 @@ export function fusedRAdamUpdate(
       const pi = p[i]!;
       gi += weightDecay * pi;
       const mi = beta1 * m[i]! + oneMinusBeta1 * gi;
+      const vi = beta2 * v[i]! + oneMinusBeta2 * gi * gi;
       mOut[i] = mi;
-      vOut[i] = beta2 * v[i]! + oneMinusBeta2 * gi * gi;
+      vOut[i] = vi;
       pOut[i] = pi * paramScale - stepSize * mi;
+      const mStored = mOut[i]!;
+      const vStored = vOut[i]!;
+      const pStored = pOut[i]!;
+      nonFinite += mStored - mStored + (vStored - vStored) + (pStored - pStored);
     }
   }
+  return nonFinite === 0;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { HostArray } from '../backend.js';
+import type { DType, HostArray } from '../backend.js';
 import { RectifyError } from '../errors.js';
 import {
   resolveGroupOptions,
@@ -18,6 +18,8 @@ export interface LoadTarget {
   readonly groups: readonly (readonly string[])[];
   /** Element count of each parameter by name. */
   readonly sizes: ReadonlyMap<string, number>;
+  /** The backend's element type: a float32 backend cannot hold moments beyond ±3.4e38. */
+  readonly dtype: DType;
 }
 
 /** A fully validated state dict, decoded and ready to apply without any further check. */
@@ -47,16 +49,32 @@ function count(value: unknown, field: string): number {
   return value;
 }
 
-function finiteArray(encoded: unknown, length: number, where: string, nonNegative: boolean): HostArray {
+/** The largest magnitude that rounds to a finite float32 (half an ulp above its maximum). */
+const FLOAT32_LIMIT = 3.4028235677973366e38;
+
+/** How the moments of a dict must look to load into a backend. */
+interface MomentRules {
+  readonly dtype: DType;
+  /** Under `nonFinite: 'propagate'` NaN and ±Infinity are legitimate state: it loads back. */
+  readonly allowNonFinite: boolean;
+}
+
+function momentArray(encoded: unknown, length: number, where: string, nonNegative: boolean, rules: MomentRules): HostArray {
   const array = decodeArray(encoded);
   if (array === undefined) throw corrupt(`${where} is not a valid encoded array.`, where);
   if (array.length !== length) {
     throw corrupt(`${where} has ${array.length} elements, the parameter has ${length}.`, where);
   }
+  const limit = rules.dtype === 'float32' ? FLOAT32_LIMIT : Infinity;
   for (let i = 0; i < array.length; i++) {
     const x = array[i]!;
-    if (!Number.isFinite(x) || (nonNegative && x < 0)) {
-      throw corrupt(`${where}[${i}] is ${x}; moments must be finite${nonNegative ? ' and >= 0' : ''}.`, where);
+    if (nonNegative && x < 0) throw corrupt(`${where}[${i}] is ${x}; a second moment is >= 0.`, where);
+    if (Number.isFinite(x)) {
+      if (!(Math.abs(x) < limit)) {
+        throw corrupt(`${where}[${i}] is ${x}, beyond what a ${rules.dtype} backend holds (it would become Infinity).`, where);
+      }
+    } else if (!rules.allowNonFinite) {
+      throw corrupt(`${where}[${i}] is ${x}; moments must be finite (unless the dict's nonFinite policy is 'propagate').`, where);
     }
   }
   return array;
@@ -152,12 +170,13 @@ export function planStateDictLoad(dict: unknown, target: LoadTarget): LoadPlan {
     return { overrides: ownsScheduler ? { ...overrides, lr: options.lr } : overrides, options };
   });
 
+  const rules: MomentRules = { dtype: target.dtype, allowNonFinite: optimizer.nonFinite === 'propagate' };
   const params = new Map<string, { step: number; firstMoment: HostArray; secondMoment: HostArray }>();
   for (const name of Object.keys(dict.params)) {
     if (!target.sizes.has(name)) throw corrupt(`it has state for "${name}", which is not registered.`, name);
   }
   for (const [name, size] of target.sizes) {
-    const entry = dict.params[name];
+    const entry = Object.hasOwn(dict.params, name) ? dict.params[name] : undefined;
     if (!isRecord(entry)) throw corrupt(`it has no state for the parameter "${name}".`, name);
     if (!Array.isArray(entry.shape) || !entry.shape.every((d) => Number.isInteger(d) && d >= 0)) {
       throw corrupt(`"${name}.shape" must be a list of non-negative integers.`, name);
@@ -171,8 +190,8 @@ export function planStateDictLoad(dict: unknown, target: LoadTarget): LoadPlan {
     }
     params.set(name, {
       step: count(entry.step, `${name}.step`),
-      firstMoment: finiteArray(entry.firstMoment, size, `${name}.firstMoment`, false),
-      secondMoment: finiteArray(entry.secondMoment, size, `${name}.secondMoment`, true),
+      firstMoment: momentArray(entry.firstMoment, size, `${name}.firstMoment`, false, rules),
+      secondMoment: momentArray(entry.secondMoment, size, `${name}.secondMoment`, true, rules),
     });
   }
   return {
