@@ -32,3 +32,29 @@ describe('flattenTensorTree', () => {
     expect(() => flattenTensorTree({ 'a.b': t, a: { b: t } }, isTensor, 'parameter', 'cpu')).toThrow(/twice/);
   });
 });
+
+describe('flattenTensorTree: hostile trees', () => {
+  it('reads own keys only, so Object.prototype pollution adds no parameter', () => {
+    const w = new Float32Array(1);
+    Object.defineProperty(Object.prototype, 'polluted', { value: new Float32Array(2), enumerable: true, configurable: true });
+    let names: string[];
+    try {
+      names = [...flattenTensorTree({ w, nested: { w } }, isTensor, 'parameter', 'cpu').keys()];
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+    expect(names).toEqual(['w', 'nested.w']);
+  });
+
+  it('accepts "__proto__" as a name', () => {
+    const w = new Float32Array(1);
+    const tree = JSON.parse('{"__proto__": null}', (key, value: unknown) => (key === '__proto__' ? w : value)) as Record<string, Float32Array>;
+    expect([...flattenTensorTree(tree, isTensor, 'parameter', 'cpu').entries()]).toEqual([['__proto__', w]]);
+  });
+
+  it('rejects cyclic and too deep trees with INVALID_TENSOR', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.again = cyclic;
+    expect(() => flattenTensorTree(cyclic as never, isTensor, 'parameter', 'cpu')).toThrow(expect.objectContaining({ code: 'INVALID_TENSOR' }));
+  });
+});
