@@ -36,16 +36,22 @@ export {
   type SerializedGroupOptions,
 } from './options.js';
 export { flattenTensorTree, sizeOf, type TensorTree } from './params.js';
-export { RAdam, type ParamState, type StepReport } from './radam.js';
+export { RAdam, type ParamState, type StateDictOptions, type StepReport } from './radam.js';
 export * from './schedulers/index.js';
 export { decodeArray, encodeArray, type EncodedArray } from './state/encoding.js';
+export { toBinaryStateDict, toJsonStateDict } from './state/convert.js';
 export {
   STATE_DICT_FORMAT,
   STATE_DICT_VERSION,
+  type AnyRAdamStateDict,
   type GroupStateEntry,
   type ParamStateEntry,
+  type RAdamBinaryStateDict,
   type RAdamStateDict,
+  type RAdamStateMeta,
 } from './state/state-dict.js';
+export type { StateSink, StateSource, StateTensorInfo, StateTensorRole } from './state/state-stream.js';
+export { MAX_INPUT_DEPTH } from './input-copy.js';
 export { globalNormClipFactor } from './transforms/clip-by-global-norm.js';
 export { RADAM_STAGES, planRAdamStep } from './transforms/plan.js';
 export { rectification, type Rectification } from './transforms/rectification.js';

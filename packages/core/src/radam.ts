@@ -1,4 +1,4 @@
-import type { BackendResult, HostArray, RAdamBatch, RAdamSlot, TensorBackend, TensorOf } from './backend.js';
+import type { BackendResult, DType, HostArray, RAdamBatch, RAdamSlot, TensorBackend, TensorOf } from './backend.js';
 import { RectifyError } from './errors.js';
 import { copyInput } from './input-copy.js';
 import { isPromiseLike, runMaybeAsync, type MaybeAsyncTask } from './maybe-async.js';
@@ -14,13 +14,16 @@ import {
 import { flattenTensorTree, forEachTensor, formatShape, sizeOf, type TensorTree } from './params.js';
 import { isLearningRateScheduler, type LearningRateScheduler } from './schedulers/scheduler.js';
 import { encodeArray } from './state/encoding.js';
-import { planStateDictLoad, type LoadPlan } from './state/load-plan.js';
+import { checkStateTensor, decodeStateArray, planStateLoad, type LoadPlan } from './state/load-plan.js';
+import type { StateSink, StateSource, StateTensorInfo } from './state/state-stream.js';
 import {
   STATE_DICT_FORMAT,
   STATE_DICT_VERSION,
+  type AnyRAdamStateDict,
   type GroupStateEntry,
-  type ParamStateEntry,
+  type RAdamBinaryStateDict,
   type RAdamStateDict,
+  type RAdamStateMeta,
 } from './state/state-dict.js';
 import { planRAdamStep } from './transforms/plan.js';
 
@@ -232,13 +235,10 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     if (this.#backend.synchronous || this.#backend.capture === undefined) {
       return this.#serialize(() => this.#stepTask(grads));
     }
-    let captured: Map<string, TensorOf<B>>;
-    try {
-      captured = this.#captureGradients(grads);
-    } catch (error) {
-      return Promise.reject(error) as BackendResult<B, StepReport>;
-    }
-    return this.#serialize(() => this.#releasingAfter(this.#stepTask(captured), captured.values()));
+    return this.#serializePrepared(
+      () => this.#captureGradients(grads),
+      (captured) => this.#releasingAfter(this.#stepTask(captured), captured.values()),
+    );
   }
 
   /** Alias of {@link RAdam.step}, as in the reference library. */
@@ -256,19 +256,44 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   }
 
   /**
-   * A JSON-serialisable snapshot of everything the optimizer has learnt: options, groups,
-   * per-parameter steps and moments, scheduler progress. Parameters themselves are not
-   * included (they are the model's).
+   * A snapshot of everything the optimizer has learnt: options, groups, per-parameter
+   * steps and moments, scheduler progress; with `includeParams`, the parameters' values
+   * too (then one snapshot is enough to resume training). A fresh object every time.
+   *
+   * JSON by default (moments as base64: small states, the conformance suite); with
+   * `binary: true`, the same content with typed arrays (no string size limit, can be
+   * structured-cloned and transferred). For states of any size, stream instead with
+   * {@link RAdam.writeStateTo} (what the checkpoint files do).
+   *
+   * @throws RectifyError `HALTED` (a torn state is never saved), `DISPOSED`.
    */
-  stateDict(): BackendResult<B, RAdamStateDict> {
-    return this.#serialize(() => this.#stateDictTask());
+  stateDict(options?: { readonly binary?: false; readonly includeParams?: boolean }): BackendResult<B, RAdamStateDict>;
+  stateDict(options: { readonly binary: true; readonly includeParams?: boolean }): BackendResult<B, RAdamBinaryStateDict>;
+  stateDict(options: StateDictOptions): BackendResult<B, AnyRAdamStateDict>;
+  stateDict(options: StateDictOptions = {}): BackendResult<B, AnyRAdamStateDict> {
+    return this.#serialize(() => this.#stateDictTask(options.binary === true, options.includeParams === true));
   }
 
   /**
-   * Restores a snapshot from {@link RAdam.stateDict}, from this or any other backend.
-   * Everything is validated first (format, version, group layout, names, element counts,
-   * option ranges, finite moments); on any error nothing changes. Options and schedulers
-   * are taken from the dict.
+   * Streams the state to `sink` one tensor at a time: the metadata and the list of
+   * tensors first, then each moment (and each parameter, with `includeParams`) as a host
+   * array. Only one tensor's host copy exists at a time, whatever the model's size. Steps
+   * called meanwhile wait for it to finish.
+   *
+   * @throws RectifyError `HALTED`, `DISPOSED`; whatever the sink throws (nothing changes).
+   */
+  writeStateTo(sink: StateSink, options: { readonly includeParams?: boolean } = {}): BackendResult<B, void> {
+    return this.#serialize(() => this.#writeStateTask(sink, options.includeParams === true));
+  }
+
+  /**
+   * Restores a snapshot from {@link RAdam.stateDict} (either form), from this or any
+   * other backend. Everything is validated first (format, version, group layout, names,
+   * element counts, option ranges, scheduler state, finite moments that the backend's
+   * dtype can hold); on any error nothing changes. Options and schedulers are taken from
+   * the dict; parameters too when it holds them (`includeParams`). The dict is copied on
+   * the way in (typed arrays of a binary dict are read, not kept: leave them alone until
+   * the load resolves).
    *
    * A halted optimizer (see {@link RAdam.haltedBy}) is usable again after a load.
    *
@@ -276,10 +301,30 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
    *   hold), `UNSUPPORTED_STATE_VERSION` or `SHAPE_MISMATCH`, before anything changes;
    *   `BACKEND_ERROR` when the backend fails while writing (the optimizer then halts).
    */
-  loadStateDict(dict: RAdamStateDict): BackendResult<B, void> {
-    return this.#serialize(() => this.#loadTask(dict));
+  loadStateDict(dict: AnyRAdamStateDict): BackendResult<B, void> {
+    return this.#serializePrepared(() => stateDictSource(dict), (source) => this.#loadTask(source));
   }
 
+  /**
+   * Restores a state streamed from `source` (a checkpoint file, say), with the guarantees
+   * of {@link RAdam.loadStateDict}: every tensor is read and checked once before the
+   * first write, then read again and written, so only one tensor's host copy exists at a
+   * time.
+   *
+   * @throws RectifyError as {@link RAdam.loadStateDict}; whatever the source throws
+   *   (before the first write nothing changes; after it, the optimizer halts with
+   *   `BACKEND_ERROR`).
+   */
+  loadStateFrom(source: StateSource): BackendResult<B, void> {
+    return this.#serializePrepared(
+      () => ({
+        meta: source.meta,
+        tensors: copyInput(source.tensors, { code: 'INVALID_STATE_DICT', root: 'tensors' }),
+        read: (info: StateTensorInfo) => source.read(info),
+      }),
+      (copy) => this.#loadTask(copy),
+    );
+  }
 
   /**
    * Releases the moments this optimizer created. Further calls throw `DISPOSED`, and so
@@ -315,6 +360,22 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     }
     const result = this.#pending === undefined ? run() : this.#pending.then(run, run);
     return (isPromiseLike(result) ? this.#track(Promise.resolve(result)) : result) as BackendResult<B, R>;
+  }
+
+  /**
+   * Runs `prepare` now, at call time (copying the caller's input before a queued task
+   * runs), then `task` with its result as {@link RAdam.#serialize} does. A failure of
+   * `prepare` is thrown on a synchronous backend and rejected on an asynchronous one.
+   */
+  #serializePrepared<P, R>(prepare: () => P, task: (prepared: P) => MaybeAsyncTask<R>): BackendResult<B, R> {
+    let prepared: P;
+    try {
+      prepared = prepare();
+    } catch (error) {
+      if (this.#backend.synchronous) throw error;
+      return Promise.reject(error) as BackendResult<B, R>;
+    }
+    return this.#serialize(() => task(prepared));
   }
 
   /** Makes `pending` the task later calls wait for, until it settles. */
@@ -664,20 +725,11 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     return { step: record.step, firstMoment, secondMoment };
   }
 
-  *#stateDictTask(): MaybeAsyncTask<RAdamStateDict> {
-    this.#assertUsable(); // never save a torn state
+  /** Everything of the state but its tensors (see {@link RAdamStateMeta}). */
+  #stateMeta(): RAdamStateMeta {
     // Null prototype: any name is a key, "__proto__" included.
-    const params = Object.create(null) as Record<string, ParamStateEntry>;
-    for (const record of this.#params.values()) {
-      const state = (yield* this.#readStateTask(record.name)) as ParamState;
-      this.#assertUsable();
-      params[record.name] = {
-        shape: [...record.shape],
-        step: state.step,
-        firstMoment: encodeArray(state.firstMoment),
-        secondMoment: encodeArray(state.secondMoment),
-      };
-    }
+    const params = Object.create(null) as Record<string, { shape: number[]; step: number }>;
+    for (const record of this.#params.values()) params[record.name] = { shape: [...record.shape], step: record.step };
     const groups: GroupStateEntry[] = this.#groups.map((group) => {
       const entry: GroupStateEntry = {
         overrides: serializeGroupOptions(group.overrides),
@@ -686,7 +738,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
       const own = group.overrides.lr === undefined ? undefined : group.options.lr;
       return typeof own === 'object' ? { ...entry, schedulerState: own.stateDict() } : entry;
     });
-    const dict: RAdamStateDict = {
+    const meta: RAdamStateMeta = {
       format: STATE_DICT_FORMAT,
       version: STATE_DICT_VERSION,
       backend: this.#backend.name,
@@ -698,27 +750,76 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
       params,
     };
     const lr = this.#defaults.lr;
-    return typeof lr === 'object' ? { ...dict, schedulerState: lr.stateDict() } : dict;
+    return typeof lr === 'object' ? { ...meta, schedulerState: lr.stateDict() } : meta;
   }
 
-  *#loadTask(dict: RAdamStateDict): MaybeAsyncTask<void> {
+  *#writeStateTask(sink: StateSink, includeParams: boolean): MaybeAsyncTask<void> {
+    this.#assertUsable(); // never save a torn state
+    const backend = this.#backend;
+    const roles = includeParams ? (['firstMoment', 'secondMoment', 'param'] as const) : (['firstMoment', 'secondMoment'] as const);
+    const tensors: StateTensorInfo[] = [];
+    for (const record of this.#params.values()) {
+      for (const role of roles) tensors.push({ name: record.name, role, dtype: backend.dtype, shape: [...record.shape] });
+    }
+    yield sink.begin(this.#stateMeta(), tensors);
+    for (const info of tensors) {
+      const record = this.#params.get(info.name)!;
+      const tensor = info.role === 'param' ? record.param : info.role === 'firstMoment' ? record.firstMoment : record.secondMoment;
+      const data = (yield backend.read(tensor)) as HostArray;
+      this.#assertUsable();
+      yield sink.tensor(info, inDtype(data, backend.dtype));
+    }
+  }
+
+  *#stateDictTask(binary: boolean, includeParams: boolean): MaybeAsyncTask<AnyRAdamStateDict> {
+    let meta: RAdamStateMeta | undefined;
+    const params = Object.create(null) as Record<string, Record<string, unknown>>;
+    yield* this.#writeStateTask(
+      {
+        begin: (m) => {
+          meta = m;
+          for (const name of Object.keys(m.params)) params[name] = { ...m.params[name] };
+        },
+        tensor: (info, data) => {
+          params[info.name]![info.role] = binary ? data : encodeArray(data);
+        },
+      },
+      includeParams,
+    );
+    return { ...meta!, params } as unknown as AnyRAdamStateDict;
+  }
+
+  /**
+   * Validates everything (metadata, then every tensor's data), and only then writes:
+   * tensors are read twice from `source` so only one host copy exists at a time.
+   */
+  *#loadTask(source: StateSource): MaybeAsyncTask<void> {
     this.#assertAlive(); // loading is how a halted optimizer recovers
-    const plan: LoadPlan = planStateDictLoad(copyInput(dict, { code: 'INVALID_STATE_DICT', root: 'dict' }), {
+    const plan: LoadPlan = planStateLoad(copyInput(source.meta, { code: 'INVALID_STATE_DICT', root: 'dict' }), source.tensors, {
       groups: this.#groups.map((group) => group.params.map((p) => p.name)),
       sizes: new Map([...this.#params].map(([name, record]) => [name, sizeOf(record.shape)])),
       dtype: this.#backend.dtype,
     });
+    for (const info of plan.tensors) {
+      checkStateTensor(info, yield source.read(info), plan.rules);
+      this.#assertAlive();
+    }
+    let wrote = false;
     try {
-      for (const [name, state] of plan.params) {
-        const record = this.#params.get(name)!;
-        yield this.#backend.write(record.firstMoment, state.firstMoment);
-        yield this.#backend.write(record.secondMoment, state.secondMoment);
+      for (const info of plan.tensors) {
+        // Checked again: a source that changed between the passes must not slip through.
+        const data = checkStateTensor(info, yield source.read(info), plan.rules);
+        const record = this.#params.get(info.name)!;
+        const tensor = info.role === 'param' ? record.param : info.role === 'firstMoment' ? record.firstMoment : record.secondMoment;
+        wrote = true;
+        yield this.#backend.write(tensor, data);
         this.#assertAlive();
       }
     } catch (error) {
+      if (!wrote) throw error;
       throw this.#backendFailure(error, 'loadStateDict()');
     }
-    for (const [name, state] of plan.params) this.#params.get(name)!.step = state.step;
+    for (const [name, step] of plan.steps) this.#params.get(name)!.step = step;
     this.#nonFinite = plan.nonFinite;
     const defaultLr = keepLiveScheduler(this.#defaults.lr, plan.defaults.lr);
     this.#defaults = { ...plan.defaults, lr: defaultLr };
@@ -733,6 +834,46 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     this.#skippedSteps = plan.skippedSteps;
     this.#halted = undefined;
   }
+}
+
+/** Options of {@link RAdam.stateDict}. */
+export interface StateDictOptions {
+  /** Typed arrays instead of base64 (see {@link RAdamBinaryStateDict}). Default `false`. */
+  readonly binary?: boolean;
+  /** Include every parameter's values (`params[name].param`). Default `false`. */
+  readonly includeParams?: boolean;
+}
+
+/** `data` as the backend's element type (a backend may hand back either). */
+function inDtype(data: HostArray, dtype: DType): HostArray {
+  if (dtype === 'float64') return data instanceof Float64Array ? data : Float64Array.from(data);
+  return data instanceof Float32Array ? data : Float32Array.from(data);
+}
+
+/**
+ * A state dict of either form as a {@link StateSource}, copied now: later edits of the
+ * caller's dict change nothing (typed arrays are read, not copied).
+ */
+function stateDictSource(dict: unknown): StateSource {
+  const copy = copyInput(dict, { code: 'INVALID_STATE_DICT', root: 'dict', keep: (v) => v instanceof Float32Array || v instanceof Float64Array });
+  const params = typeof copy === 'object' && copy !== null ? (copy as { params?: unknown }).params : undefined;
+  const entries = typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : {};
+  const tensors: StateTensorInfo[] = [];
+  for (const name of Object.keys(entries)) {
+    const entry = entries[name] as Record<string, unknown> | null;
+    if (typeof entry !== 'object' || entry === null) continue; // the plan names what is wrong
+    for (const role of ['firstMoment', 'secondMoment', 'param'] as const) {
+      const array = entry[role];
+      if (role === 'param' && array === undefined) continue;
+      const dtype = array instanceof Float64Array || (array as { dtype?: unknown } | null)?.dtype === 'float64' ? 'float64' : 'float32';
+      tensors.push({ name, role, dtype, shape: entry.shape as number[] });
+    }
+  }
+  return {
+    meta: copy,
+    tensors,
+    read: (info) => decodeStateArray((entries[info.name] as Record<string, unknown>)[info.role], `${info.name}.${info.role}`),
+  };
 }
 
 /**

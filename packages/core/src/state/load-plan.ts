@@ -10,6 +10,7 @@ import {
 import { formatShape, sizeOf } from '../params.js';
 import { isLearningRateScheduler, type LearningRateScheduler, type SchedulerState } from '../schedulers/scheduler.js';
 import { decodeArray } from './encoding.js';
+import type { StateTensorInfo, StateTensorRole } from './state-stream.js';
 import { STATE_DICT_FORMAT, STATE_DICT_VERSION } from './state-dict.js';
 
 /** What the optimizer currently has, as far as loading needs to know. */
@@ -29,7 +30,12 @@ export interface LoadPlan {
   readonly groups: readonly { readonly overrides: GroupOptions; readonly options: ResolvedGroupOptions }[];
   readonly stepCount: number;
   readonly skippedSteps: number;
-  readonly params: ReadonlyMap<string, { step: number; firstMoment: HostArray; secondMoment: HostArray }>;
+  /** Each registered parameter's restored step count. */
+  readonly steps: ReadonlyMap<string, number>;
+  /** The tensors to read, checked against the optimizer (every moment; parameters where saved). */
+  readonly tensors: readonly StateTensorInfo[];
+  /** How each tensor's data must look: see {@link checkStateTensor}. */
+  readonly rules: TensorRules;
   /** Schedulers built from the dict and already loaded with its progress. */
   readonly schedulers: readonly LearningRateScheduler[];
 }
@@ -52,16 +58,31 @@ function count(value: unknown, field: string): number {
 /** The largest magnitude that rounds to a finite float32 (half an ulp above its maximum). */
 const FLOAT32_LIMIT = 3.4028235677973366e38;
 
-/** How the moments of a dict must look to load into a backend. */
-interface MomentRules {
+/** How the arrays of a state must look to load into a backend. */
+export interface TensorRules {
   readonly dtype: DType;
   /** Under `nonFinite: 'propagate'` NaN and ±Infinity are legitimate state: it loads back. */
   readonly allowNonFinite: boolean;
+  /** Element count of each parameter by name. */
+  readonly sizes: ReadonlyMap<string, number>;
 }
 
-function momentArray(encoded: unknown, length: number, where: string, nonNegative: boolean, rules: MomentRules): HostArray {
-  const array = decodeArray(encoded);
-  if (array === undefined) throw corrupt(`${where} is not a valid encoded array.`, where);
+/**
+ * Checks one tensor's data read from a state source: a float typed array of the
+ * parameter's element count whose values the backend can hold (finite unless the state's
+ * policy is `'propagate'`, within float32's range on a float32 backend, second moments
+ * `>= 0`). Returns the data.
+ *
+ * @throws RectifyError `INVALID_STATE_DICT` naming `name.role` and the first bad element.
+ */
+export function checkStateTensor(info: StateTensorInfo, data: unknown, rules: TensorRules): HostArray {
+  const where = `${info.name}.${info.role}`;
+  if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+    throw corrupt(`${where} is not a valid array (got ${Object.prototype.toString.call(data)}).`, where);
+  }
+  const array = data;
+  const length = rules.sizes.get(info.name)!;
+  const nonNegative = info.role === 'secondMoment';
   if (array.length !== length) {
     throw corrupt(`${where} has ${array.length} elements, the parameter has ${length}.`, where);
   }
@@ -74,11 +95,21 @@ function momentArray(encoded: unknown, length: number, where: string, nonNegativ
         throw corrupt(`${where}[${i}] is ${x}, beyond what a ${rules.dtype} backend holds (it would become Infinity).`, where);
       }
     } else if (!rules.allowNonFinite) {
-      throw corrupt(`${where}[${i}] is ${x}; moments must be finite (unless the dict's nonFinite policy is 'propagate').`, where);
+      throw corrupt(`${where}[${i}] is ${x}; state must be finite (unless the dict's nonFinite policy is 'propagate').`, where);
     }
   }
   return array;
 }
+
+/** Reads an array of a state dict entry: a typed array (binary form) or an {@link EncodedArray}. */
+export function decodeStateArray(value: unknown, where: string): HostArray {
+  if (value instanceof Float32Array || value instanceof Float64Array) return value;
+  const array = decodeArray(value);
+  if (array === undefined) throw corrupt(`${where} is not a valid encoded array.`, where);
+  return array;
+}
+
+const ROLES: readonly StateTensorRole[] = ['firstMoment', 'secondMoment', 'param'];
 
 /** Re-raises an option error found inside a state dict as a state-dict error. */
 function asStateError<R>(where: string, build: () => R): R {
@@ -118,11 +149,11 @@ function assertSerializedLr(options: Record<string, unknown>, where: string): vo
 }
 
 /**
- * Validates every part of `dict` against `target` and decodes it, without touching the
- * optimizer. Throws `UNSUPPORTED_STATE_VERSION` or `INVALID_STATE_DICT` naming the first
- * problem found.
+ * Validates a state's metadata and its list of tensors against `target`, without touching
+ * the optimizer or reading any tensor data. Throws `UNSUPPORTED_STATE_VERSION`,
+ * `SHAPE_MISMATCH` or `INVALID_STATE_DICT` naming the first problem found.
  */
-export function planStateDictLoad(dict: unknown, target: LoadTarget): LoadPlan {
+export function planStateLoad(dict: unknown, tensors: unknown, target: LoadTarget): LoadPlan {
   if (!isRecord(dict)) throw corrupt('expected an object.');
   if (dict.format !== STATE_DICT_FORMAT) {
     throw corrupt(`"format" must be "${STATE_DICT_FORMAT}", got ${JSON.stringify(dict.format)}.`, 'format');
@@ -170,8 +201,7 @@ export function planStateDictLoad(dict: unknown, target: LoadTarget): LoadPlan {
     return { overrides: ownsScheduler ? { ...overrides, lr: options.lr } : overrides, options };
   });
 
-  const rules: MomentRules = { dtype: target.dtype, allowNonFinite: optimizer.nonFinite === 'propagate' };
-  const params = new Map<string, { step: number; firstMoment: HostArray; secondMoment: HostArray }>();
+  const steps = new Map<string, number>();
   for (const name of Object.keys(dict.params)) {
     if (!target.sizes.has(name)) throw corrupt(`it has state for "${name}", which is not registered.`, name);
   }
@@ -188,11 +218,7 @@ export function planStateDictLoad(dict: unknown, target: LoadTarget): LoadPlan {
         name,
       );
     }
-    params.set(name, {
-      step: count(entry.step, `${name}.step`),
-      firstMoment: momentArray(entry.firstMoment, size, `${name}.firstMoment`, false, rules),
-      secondMoment: momentArray(entry.secondMoment, size, `${name}.secondMoment`, true, rules),
-    });
+    steps.set(name, count(entry.step, `${name}.step`));
   }
   return {
     nonFinite: optimizer.nonFinite,
@@ -200,7 +226,46 @@ export function planStateDictLoad(dict: unknown, target: LoadTarget): LoadPlan {
     groups,
     stepCount,
     skippedSteps,
-    params,
+    steps,
+    tensors: checkTensorList(tensors, target),
+    rules: { dtype: target.dtype, allowNonFinite: optimizer.nonFinite === 'propagate', sizes: target.sizes },
     schedulers,
   };
+}
+
+/** Every moment of every registered parameter once, parameters at most once, nothing else. */
+function checkTensorList(tensors: unknown, target: LoadTarget): StateTensorInfo[] {
+  if (!Array.isArray(tensors)) throw corrupt('its list of tensors is missing.', 'tensors');
+  const seen = new Set<string>();
+  const list: StateTensorInfo[] = [];
+  for (const candidate of tensors as unknown[]) {
+    if (!isRecord(candidate) || typeof candidate.name !== 'string' || !ROLES.includes(candidate.role as StateTensorRole)) {
+      throw corrupt('a tensor entry must be { name, role, dtype, shape }.', 'tensors');
+    }
+    const name = candidate.name;
+    const role = candidate.role as StateTensorRole;
+    const where = `${name}.${role}`;
+    if (!target.sizes.has(name)) throw corrupt(`it has ${where}, but "${name}" is not registered.`, name);
+    if (seen.has(where)) throw corrupt(`it has ${where} twice.`, where);
+    seen.add(where);
+    const dtype = candidate.dtype === 'float64' ? 'float64' : 'float32';
+    const shape = Array.isArray(candidate.shape) ? (candidate.shape as unknown[]) : undefined;
+    if (shape === undefined || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+      throw corrupt(`${where} has no valid shape.`, where);
+    }
+    if (sizeOf(shape as number[]) !== target.sizes.get(name)) {
+      throw new RectifyError(
+        'SHAPE_MISMATCH',
+        `${where} has shape ${formatShape(shape as number[])}; the parameter has ${target.sizes.get(name)} elements.`,
+        name,
+      );
+    }
+    list.push({ name, role, dtype, shape: [...(shape as number[])] });
+  }
+  for (const name of target.sizes.keys()) {
+    for (const role of ['firstMoment', 'secondMoment'] as const) {
+      if (!seen.has(`${name}.${role}`)) throw corrupt(`it has no ${role} for the parameter "${name}".`, `${name}.${role}`);
+    }
+  }
+  return list;
 }
