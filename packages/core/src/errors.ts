@@ -47,7 +47,13 @@ export type RectifyErrorCode =
    * partial state it will not train on or save: `loadStateDict()` (from a checkpoint)
    * makes it usable again.
    */
-  | 'HALTED';
+  | 'HALTED'
+  /**
+   * A checkpoint could not be written or read (a missing parent directory, a directory in
+   * its place, disk full, a read-only file system, no permission). A failed save leaves
+   * the previous checkpoint intact; `cause` holds the system error.
+   */
+  | 'CHECKPOINT_IO';
 
 /**
  * The one error type Rectify throws for bad input.
