@@ -15,6 +15,7 @@ import { radamGoldenCases, schedulerGoldenCases, type RadamGoldenCase } from './
 import { replayRadamCase, replaySchedulerCase, type BackendFactory, type RadamReplay } from './replay.js';
 import { expectRejectedUnchanged, snapshot, trainedFixture, B, W, type Fixture } from './fixture.js';
 import { describeIntegrity } from './integrity.js';
+import { describeStateForms } from './state-forms.js';
 import { SCHEDULER_TOLERANCE, firstMismatch, toleranceFor, type Tolerance } from './tolerance.js';
 
 /** Options of {@link describeBackendConformance}. */
@@ -236,6 +237,7 @@ export function describeBackendConformance(
     });
 
     describeIntegrity(createBackend, timeout);
+    describeStateForms(createBackend, timeout);
 
     describe('bad input throws a RectifyError and changes nothing', () => {
       it('unknown parameter name', async () => {

@@ -1,0 +1,140 @@
+import {
+  RAdam,
+  RectifyError,
+  toBinaryStateDict,
+  toJsonStateDict,
+  type HostArray,
+  type RAdamBinaryStateDict,
+  type RAdamStateDict,
+  type RAdamStateMeta,
+  type StateSource,
+  type StateTensorInfo,
+} from '@rectify/core';
+import { describe, expect, it } from 'vitest';
+import { B, W, expectRejectedUnchanged, snapshot, trainedFixture } from './fixture.js';
+import type { BackendFactory } from './replay.js';
+
+/**
+ * The two forms of a state and its streaming: binary and JSON dicts hold the same content
+ * and convert losslessly, parameters travel with `includeParams`, `writeStateTo` streams
+ * tensor by tensor, `loadStateFrom` checks everything before its first write.
+ *
+ * @param createBackend - returns a fresh backend (called once per test).
+ * @param timeout - per-test time limit in milliseconds.
+ */
+export function describeStateForms(createBackend: BackendFactory, timeout: number): void {
+  describe('state in binary and streamed', () => {
+    it('the binary and JSON forms hold the same content and convert losslessly', { timeout }, async () => {
+      const f = await trainedFixture(createBackend);
+      const json = (await f.optimizer.stateDict()) as RAdamStateDict;
+      const binary = (await f.optimizer.stateDict({ binary: true })) as RAdamBinaryStateDict;
+      expect(binary.params.w!.firstMoment).toBeInstanceOf(f.backend.dtype === 'float64' ? Float64Array : Float32Array);
+      expect(JSON.stringify(toJsonStateDict(binary))).toBe(JSON.stringify(json));
+      const back = toBinaryStateDict(json);
+      expect(Array.from(back.params.b!.secondMoment)).toEqual(Array.from(binary.params.b!.secondMoment));
+    });
+
+    it('a binary state dict, structured-cloned, resumes exactly', { timeout }, async () => {
+      const f = await trainedFixture(createBackend);
+      const binary = structuredClone((await f.optimizer.stateDict({ binary: true })) as RAdamBinaryStateDict);
+      const twin = await trainedFixture(createBackend, { lr: 0.5 });
+      await twin.backend.write(twin.params.w, await f.backend.read(f.params.w));
+      await twin.backend.write(twin.params.b, await f.backend.read(f.params.b));
+      await twin.optimizer.loadStateDict(binary);
+      expect(await snapshot(twin)).toEqual(await snapshot(f));
+      await f.optimizer.step({ w: f.grad('w'), b: f.grad('b') });
+      await twin.optimizer.step({ w: twin.grad('w'), b: twin.grad('b') });
+      expect(await snapshot(twin)).toEqual(await snapshot(f));
+    });
+
+    it('includeParams carries the parameters: one snapshot resumes training', { timeout }, async () => {
+      const f = await trainedFixture(createBackend);
+      const dict = JSON.parse(JSON.stringify(await f.optimizer.stateDict({ includeParams: true }))) as RAdamStateDict;
+      expect(dict.params.w!.param).toBeDefined();
+      const backend = await createBackend();
+      const params = { w: backend.fromArray(W.map(() => 0), [2, 3]), b: backend.fromArray(B.map(() => 0), [3]) };
+      const resumed = new RAdam(backend);
+      resumed.registerTrainableWeights(params);
+      await resumed.loadStateDict(dict);
+      expect(Array.from(await backend.read(params.w))).toEqual(Array.from(await f.backend.read(f.params.w)));
+      expect(Array.from(await backend.read(params.b))).toEqual(Array.from(await f.backend.read(f.params.b)));
+      expect(resumed.stepCount).toBe(3);
+    });
+
+    it('writeStateTo announces every tensor, then streams them one at a time', { timeout }, async () => {
+      const f = await trainedFixture(createBackend);
+      const events: string[] = [];
+      let announced: readonly StateTensorInfo[] = [];
+      let meta: RAdamStateMeta | undefined;
+      await f.optimizer.writeStateTo(
+        {
+          begin: (m, tensors) => {
+            meta = m;
+            announced = tensors;
+            events.push('begin');
+          },
+          tensor: async (info, data) => {
+            await Promise.resolve();
+            events.push(`${info.name}.${info.role}:${data.length}`);
+          },
+        },
+        { includeParams: true },
+      );
+      expect(events).toEqual(['begin', 'w.firstMoment:6', 'w.secondMoment:6', 'w.param:6', 'b.firstMoment:3', 'b.secondMoment:3', 'b.param:3']);
+      const size = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1);
+      expect(announced.map((t) => size(t.shape))).toEqual([6, 6, 6, 3, 3, 3]);
+      expect(announced.map((t) => t.dtype)).toEqual(announced.map(() => f.backend.dtype));
+      expect([meta!.params.w!.step, size(meta!.params.w!.shape)]).toEqual([3, 6]);
+      expect(meta!.stepCount).toBe(3);
+    });
+
+    it('loadStateFrom reads and checks every tensor before its first write', { timeout }, async () => {
+      const f = await trainedFixture(createBackend);
+      const dict = (await f.optimizer.stateDict({ binary: true })) as RAdamBinaryStateDict;
+      await f.optimizer.step({ w: f.grad('w'), b: f.grad('b') });
+      const reads: string[] = [];
+      const source = (bad?: StateTensorInfo['role']): StateSource => ({
+        meta: dict,
+        tensors: Object.keys(dict.params).flatMap((name) =>
+          (['firstMoment', 'secondMoment'] as const).map((role) => ({ name, role, dtype: f.backend.dtype, shape: dict.params[name]!.shape })),
+        ),
+        read: (info) => {
+          reads.push(`${info.name}.${info.role}`);
+          const data = dict.params[info.name]![info.role] as HostArray;
+          return info.name === 'b' && info.role === bad ? data.map(() => NaN) : data;
+        },
+      });
+      await expectRejectedUnchanged(f, () => f.optimizer.loadStateFrom(source('secondMoment')), 'INVALID_STATE_DICT', 'b.secondMoment');
+      expect(reads).toEqual(['w.firstMoment', 'w.secondMoment', 'b.firstMoment', 'b.secondMoment']);
+      reads.length = 0;
+      await f.optimizer.loadStateFrom(source());
+      expect(reads).toHaveLength(8); // two passes
+      expect(f.optimizer.stepCount).toBe(3);
+    });
+
+    it('a source that changes between the two passes halts the optimizer', { timeout }, async () => {
+      const f = await trainedFixture(createBackend);
+      const dict = (await f.optimizer.stateDict({ binary: true })) as RAdamBinaryStateDict;
+      let reads = 0;
+      const tensors = Object.keys(dict.params).flatMap((name) =>
+        (['firstMoment', 'secondMoment'] as const).map((role) => ({ name, role, dtype: f.backend.dtype, shape: dict.params[name]!.shape })),
+      );
+      let error: unknown;
+      try {
+        await f.optimizer.loadStateFrom({
+          meta: dict,
+          tensors,
+          read: (info) => {
+            const data = dict.params[info.name]![info.role] as HostArray;
+            return ++reads > tensors.length + 1 ? data.map(() => NaN) : data;
+          },
+        });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(RectifyError);
+      expect((error as RectifyError).code).toBe('BACKEND_ERROR');
+      expect(f.optimizer.haltedBy?.code).toBe('BACKEND_ERROR');
+    });
+  });
+}
