@@ -88,6 +88,33 @@ export function describeStateForms(createBackend: BackendFactory, timeout: numbe
       expect(meta!.stepCount).toBe(3);
     });
 
+    it('a step called while a state streams to an asynchronous sink waits (async backend) or is refused (sync)', { timeout }, async () => {
+      const f = await trainedFixture(createBackend);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const steps: number[] = [];
+      const writing = f.optimizer.writeStateTo({
+        begin: () => gate,
+        tensor: (info) => {
+          if (info.name === 'w' && info.role === 'firstMoment') steps.push(f.optimizer.stepCount);
+        },
+      }) as Promise<void>;
+      if (f.backend.synchronous) {
+        const before = await Promise.resolve(snapshot(f).catch((e: unknown) => e));
+        expect(before).toMatchObject({ code: 'STEP_IN_PROGRESS' }); // reading state is refused too
+        expect(() => f.optimizer.step({ w: f.grad('w'), b: f.grad('b') })).toThrow(expect.objectContaining({ code: 'STEP_IN_PROGRESS' }));
+        release();
+        await writing;
+        expect(f.optimizer.stepCount).toBe(3);
+      } else {
+        const stepping = f.optimizer.step({ w: f.grad('w'), b: f.grad('b') });
+        release();
+        await Promise.all([writing, stepping]);
+        expect(steps).toEqual([3]); // the state written is the one before the queued step
+        expect(f.optimizer.stepCount).toBe(4);
+      }
+    });
+
     it('loadStateFrom reads and checks every tensor before its first write', { timeout }, async () => {
       const f = await trainedFixture(createBackend);
       const dict = (await f.optimizer.stateDict({ binary: true })) as RAdamBinaryStateDict;

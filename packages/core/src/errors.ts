@@ -24,7 +24,11 @@ export type RectifyErrorCode =
   | 'UNSUPPORTED_STATE_VERSION'
   /** A scheduler spec names no known scheduler or carries bad arguments. */
   | 'INVALID_SCHEDULER'
-  /** A second `step()` was called while an asynchronous step was still running. */
+  /**
+   * On a synchronous backend, a call was made while a state was still being streamed to an
+   * asynchronous sink or from an asynchronous source (a checkpoint file): await it first.
+   * (On asynchronous backends calls queue instead.)
+   */
   | 'STEP_IN_PROGRESS'
   /** The optimizer or backend was used after `dispose()`. */
   | 'DISPOSED'

@@ -358,6 +358,14 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
       }
       return this.#track(Promise.resolve(started));
     }
+    if (this.#pending !== undefined && this.#backend.synchronous) {
+      // Only a stream to or from an asynchronous sink or source can be pending on a
+      // synchronous backend; queuing behind it would turn this call's result into a promise.
+      throw new RectifyError(
+        'STEP_IN_PROGRESS',
+        'A state is still being streamed (writeStateTo/loadStateFrom with an asynchronous sink or source): await it first.',
+      );
+    }
     const result = this.#pending === undefined ? run() : this.#pending.then(run, run);
     return (isPromiseLike(result) ? this.#track(Promise.resolve(result)) : result) as BackendResult<B, R>;
   }
