@@ -1,9 +1,17 @@
-import { RectifyError, type RAdamScalars, type RAdamSlot, type TensorBackend } from '@rectify/core';
+import { RectifyError, type RAdamBatch, type TensorBackend } from '@rectify/core';
 import { GPU } from 'gpu.js';
-import { KernelCache, REDUCTION_WIDTH, type CompiledKernel, type KernelKind } from './kernel-cache.js';
+import { KernelCache, REDUCTION_WIDTH, reductionWidth, type CompiledKernel, type KernelKind } from './kernel-cache.js';
 import { gpujsPlatform, selectGpujsMode, type GpujsMode, type GpujsModeRequest, type GpujsPlatform, type ModeSelection } from './modes.js';
 import type { GpujsBackendStats, TransferCounters } from './stats.js';
-import { GpuTensor, hostAllFinite, tensorState, type DeviceData, type TensorState } from './tensor.js';
+import {
+  GpuTensor,
+  hostAllFinite,
+  releaseDevice,
+  retainDevice,
+  tensorState,
+  type DeviceData,
+  type TensorState,
+} from './tensor.js';
 
 /**
  * Options of {@link gpujsBackend} and {@link createGpujsBackend}.
@@ -42,6 +50,14 @@ export interface GpujsBackendOptions {
  * RAdam as gpu.js kernels. An asynchronous {@link TensorBackend} (`synchronous: false`,
  * so `RAdam.step()` returns a promise), because WebGPU readback is asynchronous.
  *
+ * Operations take effect in call order: `read`, `write`, `sumOfSquares`, `allFinite` and
+ * `applyRAdam` always return a promise (a failed check is a rejection, never a throw),
+ * check their arguments when called and run one after another. `disposeTensor` makes a
+ * tensor unusable at once and frees it after the operations called before it. Tensors
+ * never alias caller memory (`fromArray` and `write` copy when called); `capture` gives
+ * the optimizer a free snapshot of a gradient, so writing to or disposing of a gradient
+ * right after `step()` cannot change the step.
+ *
  * @example
  * ```ts
  * const backend: GpujsBackend = await createGpujsBackend();
@@ -69,7 +85,8 @@ export interface GpujsBackend extends TensorBackend<GpuTensor> {
   write(tensor: GpuTensor, data: ArrayLike<number>): Promise<void>;
   sumOfSquares(tensors: readonly GpuTensor[]): Promise<number>;
   allFinite(tensors: readonly GpuTensor[]): Promise<boolean>;
-  applyRAdam(slots: readonly RAdamSlot<GpuTensor>[], scalars: RAdamScalars): Promise<void>;
+  applyRAdam(batches: readonly RAdamBatch<GpuTensor>[]): Promise<boolean>;
+  capture(tensor: GpuTensor): GpuTensor;
   /** Releases every texture/buffer, kernel and worker pool; the backend is unusable afterwards. */
   dispose(): void;
 }
@@ -78,8 +95,10 @@ function isFloat32Array(data: DeviceData): data is Float32Array {
   return data instanceof Float32Array;
 }
 
-function release(data: DeviceData | null): void {
-  if (data !== null && !isFloat32Array(data)) data.delete();
+/** `true` when every count of a non-finite-count reduction is zero. */
+function allZero(counts: Float32Array): boolean {
+  for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) return false;
+  return true;
 }
 
 /** Flattens whatever a readback produced (a Float32Array for 1-D outputs) to `size` floats. */
@@ -150,7 +169,8 @@ class GpujsTensorBackend implements GpujsBackend {
   readonly #maxElements: number;
   /** On cpu/webasm a kernel's "device" output is a host typed array: uploads copy nothing. */
   readonly #hostResident: boolean;
-  #zeros: GpuTensor | undefined;
+  /** The all-zero accumulators reduction chains start from, by width (kept on the device). */
+  readonly #zeros = new Map<number, GpuTensor>();
   #tail: Promise<unknown> = Promise.resolve();
   #busy = 0;
   #disposed = false;
@@ -173,7 +193,8 @@ class GpujsTensorBackend implements GpujsBackend {
   }
 
   get stats(): GpujsBackendStats {
-    let resident = this.#zeros !== undefined && tensorState(this.#zeros).device !== null ? 1 : 0;
+    let resident = 0;
+    for (const zeros of this.#zeros.values()) if (tensorState(zeros).device !== null) resident++;
     for (const tensor of this.#live) if (tensorState(tensor).device !== null) resident++;
     return {
       ...this.#counters,
@@ -185,7 +206,7 @@ class GpujsTensorBackend implements GpujsBackend {
 
   /**
    * Live tensors and the device buffers behind them. Compiled kernels and the reduction
-   * accumulator are the backend's own caches (bounded by the distinct tensor sizes seen)
+   * accumulators are the backend's own caches (bounded by the distinct tensor sizes seen)
    * and are left out: they outlive an optimizer and go with `dispose()`.
    */
   resourceCounts(): Readonly<Record<string, number>> {
@@ -224,6 +245,7 @@ class GpujsTensorBackend implements GpujsBackend {
         `A tensor of ${size} elements exceeds what one ${this.mode} texture holds here (${this.#maxElements}); split it into smaller parameters.`,
       );
     }
+    // A copy: the tensor never aliases the caller's array.
     const host = Float32Array.from(data);
     return this.#track(new GpuTensor(this, shape, host, hostAllFinite(host)));
   }
@@ -234,115 +256,198 @@ class GpujsTensorBackend implements GpujsBackend {
     return this.#track(new GpuTensor(this, like.shape, new Float32Array(like.size), true));
   }
 
-  read(tensor: GpuTensor): Promise<Float32Array> {
-    return this.#enqueue(async () => {
-      this.#assertOwn(tensor);
-      const state = tensorState(tensor);
-      // Host-staged data never left the host: copying it is not a readback.
-      if (state.device === null) return state.host!.slice();
-      return this.#toHost(state.device, tensor.size);
+  /**
+   * A tensor holding `tensor`'s elements as of this call, in call order: after every
+   * `write` called before, unaffected by any `write` or `disposeTensor` called after.
+   * Free: elements are never changed in place, so the copy shares the host array or the
+   * (reference-counted) device buffer; nothing is copied or uploaded.
+   */
+  capture(tensor: GpuTensor): GpuTensor {
+    this.#assertUsable();
+    this.#assertOwn(tensor);
+    const copy = this.#track(new GpuTensor(this, tensor.shape, null, undefined));
+    this.#inOrder(() => {
+      const from = tensorState(tensor);
+      const to = tensorState(copy);
+      to.host = from.host;
+      to.device = retainDevice(from.device);
+      to.finite = from.finite;
     });
+    return copy;
+  }
+
+  read(tensor: GpuTensor): Promise<Float32Array> {
+    return this.#schedule(
+      () => this.#assertOwn(tensor),
+      async () => {
+        const state = tensorState(tensor);
+        // Host-staged data never left the host: copying it is not a readback.
+        if (state.device === null) return this.#hostOf(tensor).slice();
+        return this.#toHost(state.device, tensor.size);
+      },
+    );
   }
 
   write(tensor: GpuTensor, data: ArrayLike<number>): Promise<void> {
-    return this.#enqueue(async () => {
-      this.#assertOwn(tensor);
-      if (data.length !== tensor.size) {
-        throw new RectifyError('SHAPE_MISMATCH', `write got ${data.length} values for a tensor of ${tensor.size} elements.`);
-      }
-      const state = tensorState(tensor);
-      release(state.device);
-      state.device = null;
-      state.host = Float32Array.from(data);
-      state.finite = hostAllFinite(state.host);
-    });
+    return this.#schedule(
+      () => {
+        this.#assertOwn(tensor);
+        if (data.length !== tensor.size) {
+          throw new RectifyError('SHAPE_MISMATCH', `write got ${data.length} values for a tensor of ${tensor.size} elements.`);
+        }
+        // Copied now, not when the queue gets here: the caller may reuse `data` at once.
+        return Float32Array.from(data);
+      },
+      async (host) => {
+        const state = tensorState(tensor);
+        releaseDevice(state.device);
+        state.device = null;
+        state.host = host;
+        state.finite = hostAllFinite(host);
+      },
+    );
   }
 
   disposeTensor(tensor: GpuTensor): void {
-    if (!(tensor instanceof GpuTensor) || tensorState(tensor).owner !== this || tensorState(tensor).released) return;
-    // A queued operation may still read this tensor: release it after them, in order.
-    if (this.#busy === 0) this.#release(tensor);
-    else void this.#enqueue(async () => this.#release(tensor)).catch(() => undefined);
+    if (!(tensor instanceof GpuTensor)) return;
+    const state = tensorState(tensor);
+    if (state.owner !== this || state.released) return;
+    // Released for every later call at once; the memory goes after the operations queued
+    // before this call, which may still read it.
+    state.released = true;
+    this.#inOrder(() => this.#free(tensor));
   }
 
   sumOfSquares(tensors: readonly GpuTensor[]): Promise<number> {
-    return this.#enqueue(async () => {
-      for (const tensor of tensors) this.#assertOwn(tensor);
-      const partials = await this.#reduce('sumOfSquares', tensors);
-      // float32 partials on the device, float64 total on the host, in a fixed order.
-      let sum = 0;
-      if (partials !== undefined) for (let i = 0; i < partials.length; i++) sum += partials[i]!;
-      return sum;
-    });
+    return this.#schedule(
+      () => this.#assertAllOwn(tensors),
+      async () => {
+        const partials = await this.#reduce('sumOfSquares', tensors);
+        if (partials === undefined) return 0;
+        // Lane k holds Σ g² = scale² · ssq (see sumOfSquaresKernel): combined in float64,
+        // where scale² cannot overflow, in a fixed order.
+        let sum = 0;
+        for (let lane = 0; lane < REDUCTION_WIDTH; lane++) {
+          const scale = partials[lane]!;
+          sum += scale * scale * partials[REDUCTION_WIDTH + lane]!;
+        }
+        return sum;
+      },
+    );
   }
 
   allFinite(tensors: readonly GpuTensor[]): Promise<boolean> {
-    return this.#enqueue(async () => {
-      const unknown: GpuTensor[] = [];
-      for (const tensor of tensors) {
-        this.#assertOwn(tensor);
-        const finite = tensorState(tensor).finite;
-        // Known from the host data it was made of: no kernel, no readback.
-        if (finite === false) return false;
-        if (finite === undefined) unknown.push(tensor);
-      }
-      const counts = await this.#reduce('nonFiniteCount', unknown);
-      if (counts === undefined) return true;
-      for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) return false;
-      return true;
-    });
+    return this.#schedule(
+      () => this.#assertAllOwn(tensors),
+      async () => {
+        const unknown: GpuTensor[] = [];
+        for (const tensor of tensors) {
+          const finite = tensorState(tensor).finite;
+          // Known from the host data it was made of: no kernel, no readback.
+          if (finite === false) return false;
+          if (finite === undefined) unknown.push(tensor);
+        }
+        const counts = await this.#reduce('nonFiniteCount', unknown);
+        return counts === undefined || allZero(counts);
+      },
+    );
   }
 
-  applyRAdam(slots: readonly RAdamSlot<GpuTensor>[], scalars: RAdamScalars): Promise<void> {
-    return this.#enqueue(async () => {
-      for (const slot of slots) {
-        for (const tensor of [slot.param, slot.grad, slot.firstMoment, slot.secondMoment]) this.#assertOwn(tensor);
-      }
-      // Infinity is not a portable uniform (WGSL may assume no infinities): a flag instead.
-      const clip = Number.isFinite(scalars.clipValue) ? 1 : 0;
-      const clipValue = clip === 1 ? scalars.clipValue : 0;
-      for (const slot of slots) {
-        const size = slot.param.size;
-        if (size === 0) continue;
-        // One at a time: a tensor passed in two roles must be uploaded once, not twice.
-        const g = await this.#resident(slot.grad);
-        const p = await this.#resident(slot.param);
-        const m = await this.#resident(slot.firstMoment);
-        const v = await this.#resident(slot.secondMoment);
-        const shared = [scalars.gradScale, clip, clipValue, scalars.weightDecay] as const;
-        const [m1, v1] = await Promise.all([
-          this.#run('firstMoment', size, [g, p, m, ...shared, scalars.beta1, 1 - scalars.beta1]),
-          this.#run('secondMoment', size, [g, p, v, ...shared, scalars.beta2, 1 - scalars.beta2]),
-        ]);
-        const p1 = await this.#run('param', size, [
-          p,
-          m1,
-          v1,
-          scalars.paramScale,
-          scalars.stepSize,
-          scalars.rectified ? 1 : 0,
-          scalars.denomScale,
-          scalars.eps,
-        ]);
-        // Swap only after every kernel of the slot ran: they all read the old values.
-        this.#replace(slot.firstMoment, m1);
-        this.#replace(slot.secondMoment, v1);
-        this.#replace(slot.param, p1);
-      }
-    });
+  /**
+   * Per updated tensor: the first- and second-moment kernels, the parameter kernel
+   * (reading the new moments) and one lane-wise count of non-finite elements over the
+   * three outputs, chained over the whole call and read back once (4 KiB) for the flag.
+   * Each tensor swaps to its new buffers once its kernels ran; a failure before the first
+   * swap leaves everything as it was.
+   */
+  applyRAdam(batches: readonly RAdamBatch<GpuTensor>[]): Promise<boolean> {
+    return this.#schedule(
+      () => this.#assertBatches(batches),
+      async () => {
+        let zeros: DeviceData | undefined;
+        let flags: DeviceData | undefined;
+        // Kernel outputs not yet swapped into their tensor: released if a later kernel fails.
+        const unswapped: DeviceData[] = [];
+        try {
+          for (const { slots, scalars } of batches) {
+            // Infinity is not a portable uniform (WGSL may assume no infinities): a flag instead.
+            const clip = Number.isFinite(scalars.clipValue) ? 1 : 0;
+            const clipValue = clip === 1 ? scalars.clipValue : 0;
+            const shared = [scalars.gradScale, clip, clipValue, scalars.weightDecay] as const;
+            for (const slot of slots) {
+              const size = slot.param.size;
+              if (size === 0) continue;
+              // One at a time: a tensor passed in two roles must be uploaded once, not twice.
+              const g = await this.#resident(slot.grad);
+              const p = await this.#resident(slot.param);
+              const m = await this.#resident(slot.firstMoment);
+              const v = await this.#resident(slot.secondMoment);
+              const moments = await Promise.allSettled([
+                this.#run('firstMoment', size, [g, p, m, ...shared, scalars.beta1, 1 - scalars.beta1]),
+                this.#run('secondMoment', size, [g, p, v, ...shared, scalars.beta2, 1 - scalars.beta2]),
+              ]);
+              for (const result of moments) if (result.status === 'fulfilled') unswapped.push(result.value);
+              for (const result of moments) if (result.status === 'rejected') throw result.reason;
+              const [m1, v1] = unswapped as [DeviceData, DeviceData];
+              const p1 = await this.#run('param', size, [
+                p,
+                m1,
+                v1,
+                scalars.paramScale,
+                scalars.stepSize,
+                scalars.rectified ? 1 : 0,
+                scalars.denomScale,
+                scalars.eps,
+              ]);
+              unswapped.push(p1);
+              zeros ??= await this.#resident(this.#zeroAccumulator(REDUCTION_WIDTH));
+              const counted = await this.#run('updateNonFiniteCount', size, [flags ?? zeros, p1, m1, v1]);
+              if (flags !== undefined) releaseDevice(flags);
+              flags = counted;
+              // Swap only after every kernel of the slot ran: they all read the old values.
+              this.#replace(slot.firstMoment, m1);
+              this.#replace(slot.secondMoment, v1);
+              this.#replace(slot.param, p1);
+              unswapped.length = 0;
+            }
+          }
+          return flags === undefined || allZero(await this.#toHost(flags, REDUCTION_WIDTH));
+        } finally {
+          for (const data of unswapped) releaseDevice(data);
+          if (flags !== undefined) releaseDevice(flags);
+        }
+      },
+    );
   }
 
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const tensor of this.#live) this.#release(tensor);
+    for (const tensor of this.#live) this.#free(tensor);
     this.#live.clear();
-    if (this.#zeros !== undefined) this.#release(this.#zeros);
-    this.#zeros = undefined;
+    for (const zeros of this.#zeros.values()) this.#free(zeros);
+    this.#zeros.clear();
     this.#kernels.destroy();
     this.#verified.clear();
     // gpu.js tears down on a later tick; nothing here waits for it.
     this.gpu.destroy().catch(() => undefined);
+  }
+
+  /**
+   * Checks now, in the caller's turn, and runs `task` when every operation called before
+   * has finished. Every failure is a rejection, never a throw: an asynchronous backend
+   * answers with a promise whatever happens. Checking at call time is what lets
+   * `disposeTensor` refuse later calls at once while earlier ones still run.
+   */
+  #schedule<P, R>(check: () => P, task: (checked: P) => Promise<R>): Promise<R> {
+    let checked: P;
+    try {
+      this.#assertUsable();
+      checked = check();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#enqueue(() => task(checked));
   }
 
   /** Runs backend operations one at a time, so no readback races a swap or a release. */
@@ -359,6 +464,12 @@ class GpujsTensorBackend implements GpujsBackend {
     return result;
   }
 
+  /** Runs `effect` after the queued operations (at once when none is queued). */
+  #inOrder(effect: () => void): void {
+    if (this.#busy === 0) effect();
+    else void this.#enqueue(async () => effect()).catch(() => undefined);
+  }
+
   #assertUsable(): void {
     if (this.#disposed) throw new RectifyError('DISPOSED', `The ${this.name} backend has been disposed.`);
   }
@@ -372,35 +483,72 @@ class GpujsTensorBackend implements GpujsBackend {
     }
   }
 
+  #assertAllOwn(tensors: readonly GpuTensor[]): void {
+    for (const tensor of tensors) this.#assertOwn(tensor);
+  }
+
+  /** Everything applyRAdam can check is checked before its first kernel. */
+  #assertBatches(batches: readonly RAdamBatch<GpuTensor>[]): void {
+    const written = new Set<GpuTensor>();
+    for (const { slots } of batches) {
+      for (const { param, grad, firstMoment, secondMoment } of slots) {
+        this.#assertOwn(param);
+        this.#assertOwn(grad);
+        this.#assertOwn(firstMoment);
+        this.#assertOwn(secondMoment);
+        if (grad.size !== param.size || firstMoment.size !== param.size || secondMoment.size !== param.size) {
+          throw new RectifyError(
+            'SHAPE_MISMATCH',
+            `An update got a parameter of ${param.size} elements with a gradient of ${grad.size} and moments of ${firstMoment.size} and ${secondMoment.size}.`,
+          );
+        }
+        for (const tensor of [param, firstMoment, secondMoment]) {
+          if (written.has(tensor)) {
+            throw new RectifyError('INVALID_TENSOR', 'One update writes the same tensor twice (as a parameter or moment of two slots).');
+          }
+          written.add(tensor);
+        }
+      }
+    }
+  }
+
   #track(tensor: GpuTensor): GpuTensor {
     this.#live.add(tensor);
     return tensor;
   }
 
-  #release(tensor: GpuTensor): void {
+  #free(tensor: GpuTensor): void {
     const state: TensorState = tensorState(tensor);
-    release(state.device);
+    releaseDevice(state.device);
     state.device = null;
     state.host = null;
     state.released = true;
     this.#live.delete(tensor);
   }
 
+  /** The host-staged elements of a tensor that has no device data. */
+  #hostOf(tensor: GpuTensor): Float32Array {
+    const host = tensorState(tensor).host;
+    // Unreachable while operations run in call order; a clear message if it ever is not.
+    if (host === null) throw new Error(`A ${this.name} tensor lost its elements while an operation was using it.`);
+    return host;
+  }
+
   /** The tensor's device data, uploading host-staged data on first use. */
   async #resident(tensor: GpuTensor): Promise<DeviceData> {
     const state = tensorState(tensor);
     if (state.device !== null) return state.device;
-    const host = state.host!;
+    const host = this.#hostOf(tensor);
     state.device = this.#hostResident ? host : await this.#run('upload', tensor.size, [host]);
     state.host = null;
     this.#counters.uploads++;
     return state.device;
   }
 
-  /** Replaces a tensor's device data with a kernel output, deleting the old texture/buffer. */
+  /** Replaces a tensor's device data with a kernel output, releasing the old texture/buffer. */
   #replace(tensor: GpuTensor, data: DeviceData): void {
     const state = tensorState(tensor);
-    if (state.device !== data) release(state.device);
+    if (state.device !== data) releaseDevice(state.device);
     state.device = data;
     state.host = null;
     state.finite = undefined;
@@ -427,31 +575,35 @@ class GpujsTensorBackend implements GpujsBackend {
     return toFloat32(await data.toArray(), size);
   }
 
-  /** The all-zero accumulator every reduction chain starts from (kept on the device). */
-  #zeroAccumulator(): GpuTensor {
-    this.#zeros ??= new GpuTensor(this, [REDUCTION_WIDTH], new Float32Array(REDUCTION_WIDTH), true);
-    return this.#zeros;
+  #zeroAccumulator(width: number): GpuTensor {
+    let zeros = this.#zeros.get(width);
+    if (zeros === undefined) {
+      zeros = new GpuTensor(this, [width], new Float32Array(width), true);
+      this.#zeros.set(width, zeros);
+    }
+    return zeros;
   }
 
   /**
-   * Folds every tensor into one `REDUCTION_WIDTH` accumulator on the device (one kernel
-   * per tensor, chained) and reads it back once. `undefined` when there was nothing to fold.
+   * Folds every tensor into one accumulator on the device (one kernel per tensor,
+   * chained) and reads it back once. `undefined` when there was nothing to fold.
    */
   async #reduce(kind: 'sumOfSquares' | 'nonFiniteCount', tensors: readonly GpuTensor[]): Promise<Float32Array | undefined> {
     const nonEmpty = tensors.filter((t) => t.size > 0);
     if (nonEmpty.length === 0) return undefined;
-    const zeros = await this.#resident(this.#zeroAccumulator());
+    const width = reductionWidth(kind)!;
+    const zeros = await this.#resident(this.#zeroAccumulator(width));
     let acc: DeviceData = zeros;
-    for (const tensor of nonEmpty) {
-      const data = await this.#resident(tensor);
-      const next = await this.#run(kind, tensor.size, [acc, data]);
-      if (acc !== zeros) release(acc);
-      acc = next;
-    }
     try {
-      return await this.#toHost(acc, REDUCTION_WIDTH);
+      for (const tensor of nonEmpty) {
+        const data = await this.#resident(tensor);
+        const next = await this.#run(kind, tensor.size, [acc, data]);
+        if (acc !== zeros) releaseDevice(acc);
+        acc = next;
+      }
+      return await this.#toHost(acc, width);
     } finally {
-      release(acc);
+      if (acc !== zeros) releaseDevice(acc);
     }
   }
 }

@@ -5,14 +5,16 @@ import {
   paramKernel,
   secondMomentKernel,
   sumOfSquaresKernel,
+  updateNonFiniteCountKernel,
   uploadKernel,
   type ReductionConstants,
 } from './kernels.js';
 
 /**
- * Output width of the reduction kernels: every gradient is folded into this many float32
- * partial sums on the device, and the host adds the partials in float64. 1024 keeps the
- * readback to 4 KiB, stays below webasm's 4096-cell threading threshold (a worker
+ * Lanes of the reduction kernels: every tensor is folded into this many float32 partial
+ * results on the device (a `(scale, sum)` pair per lane for the sum of squares, a count
+ * for the finiteness checks), and the host combines them in float64. 1024 keeps each
+ * readback to 4–8 KiB, stays below webasm's 4096-cell threading threshold (a worker
  * round trip per reduction would cost more than it saves) and still gives a GPU 1024
  * independent, coalesced streams.
  *
@@ -31,7 +33,14 @@ export const REDUCTION_WIDTH = 1024;
  * const kind: KernelKind = 'sumOfSquares';
  * ```
  */
-export type KernelKind = 'upload' | 'firstMoment' | 'secondMoment' | 'param' | 'sumOfSquares' | 'nonFiniteCount';
+export type KernelKind =
+  | 'upload'
+  | 'firstMoment'
+  | 'secondMoment'
+  | 'param'
+  | 'sumOfSquares'
+  | 'nonFiniteCount'
+  | 'updateNonFiniteCount';
 
 /**
  * The slice of a gpu.js kernel-run shortcut this package uses.
@@ -77,10 +86,22 @@ const SOURCES: Record<KernelKind, KernelSource> = {
   param: paramKernel as KernelSource,
   sumOfSquares: sumOfSquaresKernel as KernelSource,
   nonFiniteCount: nonFiniteCountKernel as KernelSource,
+  updateNonFiniteCount: updateNonFiniteCountKernel as KernelSource,
 };
 
-function isReduction(kind: KernelKind): boolean {
-  return kind === 'sumOfSquares' || kind === 'nonFiniteCount';
+/**
+ * Output width of a kernel kind's reductions (and of the accumulator it chains onto), or
+ * `undefined` for an element-wise kernel. The sum of squares keeps two numbers per lane.
+ *
+ * @example
+ * ```ts
+ * reductionWidth('sumOfSquares'); // 2 * REDUCTION_WIDTH
+ * ```
+ */
+export function reductionWidth(kind: KernelKind): number | undefined {
+  if (kind === 'sumOfSquares') return 2 * REDUCTION_WIDTH;
+  if (kind === 'nonFiniteCount' || kind === 'updateNonFiniteCount') return REDUCTION_WIDTH;
+  return undefined;
 }
 
 /**
@@ -141,10 +162,11 @@ export class KernelCache {
       tactic: 'precision',
     };
     if (this.#options.poolSize !== undefined) settings.poolSize = this.#options.poolSize;
-    if (isReduction(kind)) {
+    const width = reductionWidth(kind);
+    if (width !== undefined) {
       const iterations = Math.max(1, Math.ceil(size / REDUCTION_WIDTH));
       const constants: ReductionConstants = { size, width: REDUCTION_WIDTH, iterations };
-      settings.output = [REDUCTION_WIDTH];
+      settings.output = [width];
       settings.constants = constants;
       // Integer constants keep the index arithmetic in ints on the GL and WGSL paths.
       settings.constantTypes = { size: 'Integer', width: 'Integer', iterations: 'Integer' };

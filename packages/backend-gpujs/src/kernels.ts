@@ -45,7 +45,7 @@ export interface ElementThis {
 export interface ReductionConstants {
   /** Elements in the reduced tensor. */
   readonly size: number;
-  /** Output width: thread `x` reduces elements `x, x + width, x + 2·width, …`. */
+  /** Lanes: lane `x` reduces elements `x, x + width, x + 2·width, …`. */
   readonly width: number;
   /** `ceil(size / width)`: loop trips per thread. */
   readonly iterations: number;
@@ -112,7 +112,7 @@ export function firstMomentKernel(
 }
 
 /**
- * New second moment `v = β2·v + (1−β2)·g²`, `g` prepared exactly as in
+ * New second moment `v = β2·v + ((1−β2)·g)·g`, `g` prepared exactly as in
  * {@link firstMomentKernel}.
  *
  * @example
@@ -142,7 +142,9 @@ export function secondMomentKernel(
     }
   }
   gi = gi + weightDecay * p[i]!;
-  return beta2 * v[i]! + oneMinusBeta2 * gi * gi;
+  // ((1 − β2)·g)·g, never g² first: g ≈ 1e20 overflows float32 in g², while the term
+  // itself (≈ 1e37) fits. The parentheses survive into every transpiled language.
+  return beta2 * v[i]! + (oneMinusBeta2 * gi) * gi;
 }
 
 /**
@@ -168,6 +170,7 @@ export function paramKernel(
 ): number {
   const i = this.thread.x;
   let update = stepSize * m[i]!;
+  // A real branch, not `update · mask`: v may be infinite, and Infinity · 0 is NaN.
   if (rectified > 0.5) {
     update = update / (Math.sqrt(v[i]!) * denomScale + eps);
   }
@@ -175,31 +178,64 @@ export function paramKernel(
 }
 
 /**
- * Partial sums of squares, accumulated onto `acc`: thread `x` adds `g[j]²` for
- * `j = x, x + width, …` (adjacent threads read adjacent elements: coalesced on a GPU).
- * Chaining this kernel over every gradient and reading the `width` partials back once
- * gives the global norm with one readback per step, whatever the number of tensors.
+ * Overflow-free partial sums of squares, accumulated onto `acc`. Each of the `width`
+ * lanes strides over `j = lane, lane + width, …` (adjacent lanes read adjacent elements:
+ * coalesced on a GPU) and keeps its sum as a pair `(scale, ssq)` with
+ * `Σ g² = scale² · ssq`: `scale` is the largest `|g|` the lane has seen and `ssq` the sum
+ * of `(g / scale)²`, so `ssq` grows by at most 1 per element and never overflows float32,
+ * whatever `|g|` (LAPACK's `snrm2` recurrence). The host adds `scale² · ssq` in float64.
+ *
+ * The output is `2 · width` wide, laid out like `acc`: scales in `[0, width)`, sums in
+ * `[width, 2 · width)`, so chaining this kernel over every gradient continues each lane's
+ * recurrence across tensors and one readback gives the global norm. A thread of the scale
+ * half only tracks the running maximum; the comparisons are the same in both halves, so
+ * both end on the same, exact scale.
+ *
+ * A NaN takes the rescaling branch (`!(a <= scale)`), which makes both numbers NaN; an
+ * Infinity becomes the scale and the next element (or the host's `Inf²·ssq`) makes the
+ * result non-finite. Zeros add nothing (and never divide 0 by 0).
  *
  * @example
  * ```ts
- * let acc = zeros; for (const g of grads) acc = await sumOfSquares[g.size](acc, g);
+ * let acc = zeros2W; for (const g of grads) acc = await sumOfSquares[g.size](acc, g);
  * ```
  */
 export function sumOfSquaresKernel(this: ReductionThis, acc: KernelArray, g: KernelArray): number {
-  let sum = acc[this.thread.x]!;
+  // Integer comparisons of the thread index only (no boolean or flag locals): the one
+  // form every gpu.js target types the same way.
+  let lane = this.thread.x;
+  if (lane >= this.constants.width) {
+    lane = lane - this.constants.width;
+  }
+  let scale = acc[lane]!;
+  let ssq = acc[lane + this.constants.width]!;
   for (let k = 0; k < this.constants.iterations; k++) {
-    const j = this.thread.x + k * this.constants.width;
+    const j = lane + k * this.constants.width;
     if (j < this.constants.size) {
-      const x = g[j]!;
-      sum = sum + x * x;
+      const a = Math.abs(g[j]!);
+      if (!(a <= scale)) {
+        if (this.thread.x >= this.constants.width) {
+          const r = scale / a;
+          ssq = 1 + ssq * r * r;
+        }
+        scale = a;
+      } else if (this.thread.x >= this.constants.width) {
+        if (a > 0) {
+          const q = a / scale;
+          ssq = ssq + q * q;
+        }
+      }
     }
   }
-  return sum;
+  if (this.thread.x >= this.constants.width) {
+    return ssq;
+  }
+  return scale;
 }
 
 /**
- * Counts of non-finite elements, accumulated onto `acc` with the same striding as
- * {@link sumOfSquaresKernel}. `!(|x| <= FLT_MAX)` is true for ±Infinity and for NaN
+ * Counts of non-finite elements, accumulated onto `acc` (`width` lanes) with the same
+ * striding as {@link sumOfSquaresKernel}. `!(|x| <= FLT_MAX)` is true for ±Infinity and for NaN
  * (every comparison with NaN is false), without `isNaN`, which gpu.js lacks.
  *
  * @example
@@ -213,6 +249,43 @@ export function nonFiniteCountKernel(this: ReductionThis, acc: KernelArray, g: K
     const j = this.thread.x + k * this.constants.width;
     if (j < this.constants.size) {
       if (!(Math.abs(g[j]!) <= 3.4028234e38)) {
+        count = count + 1;
+      }
+    }
+  }
+  return count;
+}
+
+/**
+ * The finiteness flag of an update: counts of non-finite elements of the new parameter
+ * and both new moments, accumulated onto `acc` like {@link nonFiniteCountKernel}. Run
+ * once per updated tensor and chained over the whole step, it costs one more read of
+ * what the update wrote (gpu.js kernels have one output, so the update kernels cannot
+ * also emit the flag) and one 4 KiB readback per step.
+ *
+ * @example
+ * ```ts
+ * flags = await updateNonFiniteCount(flags, p1, m1, v1); // all zero: everything finite
+ * ```
+ */
+export function updateNonFiniteCountKernel(
+  this: ReductionThis,
+  acc: KernelArray,
+  p: KernelArray,
+  m: KernelArray,
+  v: KernelArray,
+): number {
+  let count = acc[this.thread.x]!;
+  for (let k = 0; k < this.constants.iterations; k++) {
+    const j = this.thread.x + k * this.constants.width;
+    if (j < this.constants.size) {
+      if (!(Math.abs(p[j]!) <= 3.4028234e38)) {
+        count = count + 1;
+      }
+      if (!(Math.abs(m[j]!) <= 3.4028234e38)) {
+        count = count + 1;
+      }
+      if (!(Math.abs(v[j]!) <= 3.4028234e38)) {
         count = count + 1;
       }
     }

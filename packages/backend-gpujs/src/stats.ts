@@ -7,11 +7,11 @@
  * ```ts
  * const before = backend.stats.readbacks;
  * await opt.step(grads);
- * backend.stats.readbacks - before; // 0 without norm clipping, 1 with it
+ * backend.stats.readbacks - before; // 1 without norm clipping (the finiteness flag), 2 with it
  * ```
  */
 export interface GpujsBackendStats {
-  /** Device → host transfers: `read`, state dicts, and the one reduction readback per norm. */
+  /** Device → host transfers: `read`, state dicts, one per norm and one per step for the finiteness flag. */
   readonly readbacks: number;
   /** Host → device transfers: each tensor's first use by a kernel after `fromArray`/`write`. */
   readonly uploads: number;
@@ -21,7 +21,7 @@ export interface GpujsBackendStats {
   readonly compiledKernels: number;
   /** Tensors created by `fromArray`/`zerosLike` and not yet released by `disposeTensor`. */
   readonly liveTensors: number;
-  /** Textures / buffers held on the device (live tensors' plus the reduction accumulator). */
+  /** Textures / buffers held on the device (live tensors' plus the reduction accumulators). */
   readonly residentBuffers: number;
 }
 

@@ -37,6 +37,10 @@ export type TensorLocation = 'host' | 'device' | 'released';
 /**
  * The mutable inside of a {@link GpuTensor}; only the backend touches it.
  *
+ * Elements are never changed in place: a kernel writes a fresh output, `write` stages a
+ * fresh host array. So two tensors may share one host array or device handle (that is
+ * how `capture` copies a gradient for free), device handles being reference counted.
+ *
  * @example
  * ```ts
  * const state: TensorState = tensorState(tensor);
@@ -55,6 +59,10 @@ export interface TensorState {
    * produces new values.
    */
   finite: boolean | undefined;
+  /**
+   * Set by `disposeTensor` at once, so the tensor stops being a tensor for every later
+   * call; its memory goes when the operations queued before the release have run.
+   */
   released: boolean;
 }
 
@@ -88,10 +96,13 @@ export class GpuTensor {
     stateOf = (tensor) => tensor.#state;
   }
 
-  /** @internal Use the backend's `fromArray` / `zerosLike`. */
-  constructor(owner: object, shape: readonly number[], host: Float32Array, finite: boolean) {
+  /**
+   * @internal Use the backend's `fromArray` / `zerosLike`. `host` is `null` for a
+   * capture whose elements are filled in when the operations queued before it have run.
+   */
+  constructor(owner: object, shape: readonly number[], host: Float32Array | null, finite: boolean | undefined) {
     this.shape = Object.freeze([...shape]);
-    this.size = host.length;
+    this.size = this.shape.reduce((a, b) => a * b, 1);
     this.#state = { owner, host, device: null, finite, released: false };
   }
 
@@ -129,4 +140,39 @@ export function hostAllFinite(data: Float32Array): boolean {
     if (x - x !== 0) return false;
   }
   return true;
+}
+
+const deviceRefs = new WeakMap<DeviceHandle, number>();
+
+/**
+ * @internal One more tensor holds `data` (a no-op for typed arrays, which the garbage
+ * collector frees). Returns `data`.
+ *
+ * @example
+ * ```ts
+ * copyState.device = retainDevice(sourceState.device);
+ * ```
+ */
+export function retainDevice(data: DeviceData | null): DeviceData | null {
+  if (data !== null && !(data instanceof Float32Array)) deviceRefs.set(data, (deviceRefs.get(data) ?? 1) + 1);
+  return data;
+}
+
+/**
+ * @internal One tensor less holds `data`: the last one deletes the texture / buffer.
+ *
+ * @example
+ * ```ts
+ * releaseDevice(state.device); state.device = null;
+ * ```
+ */
+export function releaseDevice(data: DeviceData | null): void {
+  if (data === null || data instanceof Float32Array) return;
+  const refs = deviceRefs.get(data) ?? 1;
+  if (refs > 1) {
+    deviceRefs.set(data, refs - 1);
+  } else {
+    deviceRefs.delete(data);
+    data.delete();
+  }
 }

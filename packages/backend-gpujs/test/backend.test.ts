@@ -50,9 +50,10 @@ async function compareUpdate(backend: GpujsBackend, size: number, scalars: RAdam
   const m0 = gradValues(size, 2).map((x) => x * 0.1);
   const v0 = gradValues(size, 3).map((x) => x * x * 0.01);
   const [p, g, m, v] = [p0, g0, m0, v0].map((data) => backend.fromArray(data, [size]));
-  await backend.applyRAdam([{ param: p!, grad: g!, firstMoment: m!, secondMoment: v! }], scalars);
+  const finite = await backend.applyRAdam([{ slots: [{ param: p!, grad: g!, firstMoment: m!, secondMoment: v! }], scalars }]);
   const [rp, rm, rv] = [p0, m0, v0].map((data) => Float64Array.from(data));
-  fusedRAdamUpdate(rp!, g0, rm!, rv!, scalars);
+  expect(finite).toBe(fusedRAdamUpdate(rp!, g0, rm!, rv!, scalars));
+  expect(finite).toBe(true);
   expectClose(await backend.read(m!), rm!, 2e-6, 1e-5);
   expectClose(await backend.read(v!), rv!, 2e-6, 1e-5);
   expectClose(await backend.read(p!), rp!, 2e-6, 1e-5);
@@ -76,8 +77,9 @@ describe.each(['cpu', 'webasm'] as const)('gpujs-%s kernels', (mode) => {
     expect(backend.kernelFallbacks).toEqual([]);
     if (mode === 'webasm') {
       // gpu.js records how each webasm kernel last ran: split across workers, or SIMD inline.
+      // The three update kernels take the worker path; the 1024-lane finiteness count never does.
       const paths = (backend.gpu as unknown as { kernels: { _lastRunPath?: string }[] }).kernels.map((k) => k._lastRunPath);
-      expect(paths).toEqual(Array(3).fill(threads ? 'threaded' : 'simd'));
+      expect(paths).toEqual([...Array(3).fill(threads ? 'threaded' : 'simd'), 'simd']);
     }
     backend.dispose();
   }, 30_000);
@@ -87,7 +89,7 @@ describe.each(['cpu', 'webasm'] as const)('gpujs-%s kernels', (mode) => {
     await compareUpdate(backend, 10_000, SCALARS['not rectified, no clipping']!);
     if (mode === 'webasm') {
       const paths = (backend.gpu as unknown as { kernels: { _lastRunPath?: string }[] }).kernels.map((k) => k._lastRunPath);
-      expect(paths).toEqual(Array(3).fill('simd'));
+      expect(paths).toEqual(Array(4).fill('simd'));
     }
     expect(WEBASM_THREAD_MIN_SIZE).toBeGreaterThan(10_000);
     backend.dispose();

@@ -20,10 +20,10 @@ describe.each(['cpu', 'webasm'] as const)('gpujs-%s: what the backend holds', (m
     const run = new TwinRun(backend, { w: [3, 4], b: [4], s: [1] }, { lr: 1e-3, gradClipNorm: 1, weightDecay: 0.01 });
     await run.step();
     const afterFirst = holdings(backend);
-    // 3 params + 6 moments on the device, plus the reduction accumulator.
-    expect(afterFirst).toMatchObject({ liveTensors: 9, residentBuffers: 10 });
-    // upload is not compiled on cpu/webasm; m, v, p and the norm reduction per size.
-    expect(afterFirst.compiledKernels).toBe(4 * 3);
+    // 3 params + 6 moments on the device, plus the two reduction accumulators (norm, counts).
+    expect(afterFirst).toMatchObject({ liveTensors: 9, residentBuffers: 11 });
+    // upload is not compiled on cpu/webasm; m, v, p, the norm and the flag reductions per size.
+    expect(afterFirst.compiledKernels).toBe(5 * 3);
     for (let i = 1; i < 1000; i++) await run.step();
     expect(holdings(backend)).toEqual(afterFirst);
     await run.expectMatchesReference(1e-4, 1e-3);
