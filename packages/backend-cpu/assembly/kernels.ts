@@ -5,61 +5,102 @@
 // a vector or in a tail: that is what makes results bitwise identical for any split of
 // the element range across threads.
 
-/** One rectified update of the four float32 lanes at byte offset `o` (vector constants splatted). */
+import {
+  SCALAR_BETA1, SCALAR_BETA2, SCALAR_CLIP_VALUE, SCALAR_DENOM_SCALE, SCALAR_EPS, SCALAR_GRAD_SCALE,
+  SCALAR_ONE_MINUS_BETA1, SCALAR_ONE_MINUS_BETA2, SCALAR_PARAM_SCALE, SCALAR_RECTIFIED, SCALAR_STEP_SIZE,
+  SCALAR_WEIGHT_DECAY,
+} from './layout';
+
+// Finiteness of what the update stores, in the same pass: x − x is +0 (all bits clear)
+// for a finite float32 x and NaN (bits set) for NaN or ±Infinity, so OR-ing the bits of
+// (m − m), (v − v) and (p − p) into one accumulator leaves it all-zero exactly when every
+// stored value is finite. Three subtracts and three ORs per vector, no compare, no branch,
+// no dependency chain longer than one OR per vector: free in a memory-bound loop.
+
+/** Bits of `x − x` for every lane of `a`, `b` and `c`: all zero when the twelve values are finite. */
+@inline
+function nonFiniteBits(a: v128, b: v128, c: v128): v128 {
+  return v128.or(v128.or(f32x4.sub(a, a), f32x4.sub(b, b)), f32x4.sub(c, c));
+}
+
+/**
+ * One rectified update of the four float32 lanes at byte offset `o` (vector constants
+ * splatted). Returns the {@link nonFiniteBits} of the stored m, v and p.
+ */
 @inline
 function rectifiedLanes(
   p: usize, g: usize, m: usize, v: usize, o: usize,
   vGradScale: v128, vClip: v128, vNegClip: v128, vWeightDecay: v128, vParamScale: v128,
   vBeta1: v128, vOneMinusBeta1: v128, vBeta2: v128, vOneMinusBeta2: v128,
   vStepSize: v128, vDenomScale: v128, vEps: v128,
-): void {
+): v128 {
   let gv = f32x4.mul(v128.load(g + o), vGradScale);
   gv = f32x4.pmax(f32x4.pmin(gv, vClip), vNegClip);
   const pv = v128.load(p + o);
   gv = f32x4.add(gv, f32x4.mul(vWeightDecay, pv));
   const mv = f32x4.add(f32x4.mul(vBeta1, v128.load(m + o)), f32x4.mul(vOneMinusBeta1, gv));
+  // ((1 − β2)·g)·g, never g² first: g ≈ 1e20 squares to Infinity in float32, while
+  // (1 − β2)·g² ≈ 1e37 fits.
   const vv = f32x4.add(f32x4.mul(vBeta2, v128.load(v + o)), f32x4.mul(f32x4.mul(vOneMinusBeta2, gv), gv));
   v128.store(m + o, mv);
   v128.store(v + o, vv);
   const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vv), vDenomScale), vEps);
-  v128.store(p + o, f32x4.sub(f32x4.mul(pv, vParamScale), f32x4.div(f32x4.mul(vStepSize, mv), denom)));
+  const pn = f32x4.sub(f32x4.mul(pv, vParamScale), f32x4.div(f32x4.mul(vStepSize, mv), denom));
+  v128.store(p + o, pn);
+  return nonFiniteBits(mv, vv, pn);
 }
 
-/** One element of a span's scalar tail: the same float32 operations as a SIMD lane. */
+/**
+ * One element of a span's scalar tail: the same float32 operations as a SIMD lane.
+ * Returns the bits of `x − x` of the stored m, v and p OR-ed (0 when all are finite).
+ */
 @inline
 function scalarElement(
   p: usize, g: usize, m: usize, v: usize, o: usize,
   gradScale: f32, clipValue: f32, negClip: f32, weightDecay: f32, paramScale: f32,
   beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32,
   rectified: bool, stepSize: f32, denomScale: f32, eps: f32,
-): void {
+): u32 {
   let gi = load<f32>(g + o) * gradScale;
   gi = clipValue < gi ? clipValue : gi;
   gi = gi < negClip ? negClip : gi;
   const pi = load<f32>(p + o);
   gi = gi + weightDecay * pi;
   const mi = beta1 * load<f32>(m + o) + oneMinusBeta1 * gi;
-  const vi = beta2 * load<f32>(v + o) + oneMinusBeta2 * gi * gi;
+  const vi = beta2 * load<f32>(v + o) + (oneMinusBeta2 * gi) * gi;
   store<f32>(m + o, mi);
   store<f32>(v + o, vi);
-  store<f32>(
-    p + o,
-    rectified ? pi * paramScale - (stepSize * mi) / (sqrt<f32>(vi) * denomScale + eps) : pi * paramScale - stepSize * mi,
-  );
+  const pn = rectified ? pi * paramScale - (stepSize * mi) / (sqrt<f32>(vi) * denomScale + eps) : pi * paramScale - stepSize * mi;
+  store<f32>(p + o, pn);
+  return reinterpret<u32>(mi - mi) | reinterpret<u32>(vi - vi) | reinterpret<u32>(pn - pn);
+}
+
+@inline
+function scalarAt(scalars: usize, index: u32): f32 {
+  return load<f32>(scalars + (<usize>index << 2));
 }
 
 /**
- * One fused RAdam update over `n` elements at byte addresses p, g, m, v (see
- * RAdamScalars in @rectify/core for the order of operations, which this follows
- * operation by operation).
+ * One fused RAdam update over `n` elements at byte addresses p, g, m, v, with the batch
+ * scalars at byte address `scalars` (see layout.ts; RAdamScalars in @rectify/core gives
+ * the order of operations, which this follows operation by operation).
+ *
+ * @returns `true` when every p, m and v element stored is finite.
  */
 @inline
-export function radamSpan(
-  p: usize, g: usize, m: usize, v: usize, n: u32,
-  gradScale: f32, clipValue: f32, weightDecay: f32, paramScale: f32,
-  beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32,
-  rectified: bool, stepSize: f32, denomScale: f32, eps: f32,
-): void {
+export function radamSpan(p: usize, g: usize, m: usize, v: usize, n: u32, scalars: usize): bool {
+  const gradScale = scalarAt(scalars, SCALAR_GRAD_SCALE);
+  const clipValue = scalarAt(scalars, SCALAR_CLIP_VALUE);
+  const weightDecay = scalarAt(scalars, SCALAR_WEIGHT_DECAY);
+  const paramScale = scalarAt(scalars, SCALAR_PARAM_SCALE);
+  const beta1 = scalarAt(scalars, SCALAR_BETA1);
+  const oneMinusBeta1 = scalarAt(scalars, SCALAR_ONE_MINUS_BETA1);
+  const beta2 = scalarAt(scalars, SCALAR_BETA2);
+  const oneMinusBeta2 = scalarAt(scalars, SCALAR_ONE_MINUS_BETA2);
+  const stepSize = scalarAt(scalars, SCALAR_STEP_SIZE);
+  const denomScale = scalarAt(scalars, SCALAR_DENOM_SCALE);
+  const eps = scalarAt(scalars, SCALAR_EPS);
+  const rectified = load<i32>(scalars + (<usize>SCALAR_RECTIFIED << 2)) != 0;
   const vGradScale = f32x4.splat(gradScale);
   const vClip = f32x4.splat(clipValue);
   const vNegClip = f32x4.splat(-clipValue);
@@ -75,20 +116,22 @@ export function radamSpan(
   const negClip = -clipValue;
   const bytes4 = <usize>(n & ~3) << 2;
   const bytes = <usize>n << 2;
-  // The rectified flag is fixed for the whole job: one loop per case, no branch per element.
+  let bad = i32x4.splat(0);
+  // The rectified flag is fixed for the whole batch: one loop per case, no branch per element.
   if (rectified) {
     // Two vectors per iteration: it overlaps the divide and square root of one with the
     // loads of the other (about 10% faster on many small tensors; a third and fourth do not help).
     const bytes8 = <usize>(n & ~7) << 2;
     for (let o: usize = 0; o < bytes8; o += 32) {
-      rectifiedLanes(p, g, m, v, o, vGradScale, vClip, vNegClip, vWeightDecay, vParamScale,
+      const first = rectifiedLanes(p, g, m, v, o, vGradScale, vClip, vNegClip, vWeightDecay, vParamScale,
         vBeta1, vOneMinusBeta1, vBeta2, vOneMinusBeta2, vStepSize, vDenomScale, vEps);
-      rectifiedLanes(p, g, m, v, o + 16, vGradScale, vClip, vNegClip, vWeightDecay, vParamScale,
+      const second = rectifiedLanes(p, g, m, v, o + 16, vGradScale, vClip, vNegClip, vWeightDecay, vParamScale,
         vBeta1, vOneMinusBeta1, vBeta2, vOneMinusBeta2, vStepSize, vDenomScale, vEps);
+      bad = v128.or(bad, v128.or(first, second));
     }
     for (let o: usize = bytes8; o < bytes4; o += 16) {
-      rectifiedLanes(p, g, m, v, o, vGradScale, vClip, vNegClip, vWeightDecay, vParamScale,
-        vBeta1, vOneMinusBeta1, vBeta2, vOneMinusBeta2, vStepSize, vDenomScale, vEps);
+      bad = v128.or(bad, rectifiedLanes(p, g, m, v, o, vGradScale, vClip, vNegClip, vWeightDecay, vParamScale,
+        vBeta1, vOneMinusBeta1, vBeta2, vOneMinusBeta2, vStepSize, vDenomScale, vEps));
     }
   } else {
     for (let o: usize = 0; o < bytes4; o += 16) {
@@ -100,13 +143,17 @@ export function radamSpan(
       const vv = f32x4.add(f32x4.mul(vBeta2, v128.load(v + o)), f32x4.mul(f32x4.mul(vOneMinusBeta2, gv), gv));
       v128.store(m + o, mv);
       v128.store(v + o, vv);
-      v128.store(p + o, f32x4.sub(f32x4.mul(pv, vParamScale), f32x4.mul(vStepSize, mv)));
+      const pn = f32x4.sub(f32x4.mul(pv, vParamScale), f32x4.mul(vStepSize, mv));
+      v128.store(p + o, pn);
+      bad = v128.or(bad, nonFiniteBits(mv, vv, pn));
     }
   }
+  let tailBad: u32 = 0;
   for (let o: usize = bytes4; o < bytes; o += 4) {
-    scalarElement(p, g, m, v, o, gradScale, clipValue, negClip, weightDecay, paramScale,
+    tailBad |= scalarElement(p, g, m, v, o, gradScale, clipValue, negClip, weightDecay, paramScale,
       beta1, oneMinusBeta1, beta2, oneMinusBeta2, rectified, stepSize, denomScale, eps);
   }
+  return !v128.any_true(bad) && tailBad == 0;
 }
 
 /**

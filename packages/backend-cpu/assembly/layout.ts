@@ -37,15 +37,23 @@ export const JOB_CHUNKS: u32 = 204;
 export const JOB_CHUNK_ELEMENTS: u32 = 208;
 /** u32 address of one f64 per chunk: the partial sums of a sum-of-squares job. */
 export const JOB_RESULTS: u32 = 212;
-/** i32 1 when the RAdam step is rectified. */
-export const JOB_RECTIFIED: u32 = 216;
-/** i32 set to 1 by an all-finite job that met NaN or ±Infinity. */
-export const JOB_NON_FINITE: u32 = 220;
+/**
+ * i32 set to 1 by a thread that met NaN or ±Infinity: in an all-finite job, in a tensor
+ * read; in a RAdam job, in a value it stored (p, m or v). Cleared by the main thread
+ * before the job, set before the chunk is counted as finished, so the main thread reads
+ * it once all chunks are.
+ */
+export const JOB_NON_FINITE: u32 = 216;
 /** u32 elements in the job (the END of the last slot). */
-export const JOB_TOTAL: u32 = 268;
-/** 11 f32 scalars of the RAdam step, in the order of the SCALAR_* indices. */
-export const JOB_SCALARS: u32 = 224;
+export const JOB_TOTAL: u32 = 220;
 
+/**
+ * The scalars of one RAdam batch (one parameter group and step count), SCALARS_BYTES at
+ * the address a slot's SLOT_SCALARS holds: 11 f32 at the SCALAR_* indices, then the
+ * rectified flag as an i32 at index SCALAR_RECTIFIED. One job carries every batch of an
+ * optimizer step, each slot pointing at its batch's scalars.
+ */
+export const SCALARS_BYTES: u32 = 48;
 export const SCALAR_GRAD_SCALE: u32 = 0;
 export const SCALAR_CLIP_VALUE: u32 = 1;
 export const SCALAR_WEIGHT_DECAY: u32 = 2;
@@ -57,6 +65,8 @@ export const SCALAR_ONE_MINUS_BETA2: u32 = 7;
 export const SCALAR_STEP_SIZE: u32 = 8;
 export const SCALAR_DENOM_SCALE: u32 = 9;
 export const SCALAR_EPS: u32 = 10;
+/** i32 1 when the batch's step is rectified. */
+export const SCALAR_RECTIFIED: u32 = 11;
 
 /** Job kinds. */
 export const KIND_RADAM: i32 = 0;
@@ -65,7 +75,8 @@ export const KIND_ALL_FINITE: i32 = 2;
 
 /**
  * One slot of the table: u32 addresses of p, g, m, v (a reduction job uses p only), then
- * the slot's [begin, end) in the global element index space of the job.
+ * the slot's [begin, end) in the global element index space of the job, then (RAdam
+ * jobs) the u32 address of its batch's scalars.
  */
 export const SLOT_BYTES: u32 = 32;
 export const SLOT_P: u32 = 0;
@@ -74,6 +85,7 @@ export const SLOT_M: u32 = 8;
 export const SLOT_V: u32 = 12;
 export const SLOT_BEGIN: u32 = 16;
 export const SLOT_END: u32 = 20;
+export const SLOT_SCALARS: u32 = 24;
 
 /** Bytes below which the allocator never hands out memory (the control block lives there). */
 export const RESERVED_BYTES: u32 = 65536;

@@ -6,22 +6,20 @@
 // arithmetic is independent of the others, so the result is bitwise the same whether one
 // thread or eight did the work.
 import {
-  CHUNKS_DONE, CLAIM, JOB_CHUNKS, JOB_CHUNK_ELEMENTS, JOB_KIND, JOB_NON_FINITE, JOB_RECTIFIED,
-  JOB_RESULTS, JOB_SCALARS, JOB_SLOTS, JOB_TABLE, JOB_TOTAL, KIND_ALL_FINITE, KIND_RADAM,
-  KIND_SUM_OF_SQUARES, SCALAR_BETA1, SCALAR_BETA2, SCALAR_CLIP_VALUE, SCALAR_DENOM_SCALE, SCALAR_EPS,
-  SCALAR_GRAD_SCALE, SCALAR_ONE_MINUS_BETA1, SCALAR_ONE_MINUS_BETA2, SCALAR_PARAM_SCALE,
-  SCALAR_STEP_SIZE, SCALAR_WEIGHT_DECAY, SLOT_BEGIN, SLOT_BYTES, SLOT_END, SLOT_G, SLOT_M, SLOT_P, SLOT_V,
+  CHUNKS_DONE, CLAIM, JOB_CHUNKS, JOB_CHUNK_ELEMENTS, JOB_KIND, JOB_NON_FINITE, JOB_RESULTS, JOB_SLOTS,
+  JOB_TABLE, JOB_TOTAL, KIND_ALL_FINITE, KIND_RADAM, KIND_SUM_OF_SQUARES, SLOT_BEGIN, SLOT_BYTES, SLOT_END,
+  SLOT_G, SLOT_M, SLOT_P, SLOT_SCALARS, SLOT_V,
 } from './layout';
 import { allFiniteSpan, radamSpan, sumOfSquaresSpan } from './kernels';
 
 // The layout, exported as globals: the JavaScript side reads addresses from here.
 export {
   GENERATION, STOP, FAILED, CHUNKS_DONE, CLAIM, JOB_KIND, JOB_TABLE, JOB_SLOTS, JOB_CHUNKS,
-  JOB_CHUNK_ELEMENTS, JOB_RESULTS, JOB_RECTIFIED, JOB_NON_FINITE, JOB_TOTAL, JOB_SCALARS,
+  JOB_CHUNK_ELEMENTS, JOB_RESULTS, JOB_NON_FINITE, JOB_TOTAL, SCALARS_BYTES,
   SCALAR_GRAD_SCALE, SCALAR_CLIP_VALUE, SCALAR_WEIGHT_DECAY, SCALAR_PARAM_SCALE, SCALAR_BETA1,
   SCALAR_ONE_MINUS_BETA1, SCALAR_BETA2, SCALAR_ONE_MINUS_BETA2, SCALAR_STEP_SIZE,
-  SCALAR_DENOM_SCALE, SCALAR_EPS, KIND_RADAM, KIND_SUM_OF_SQUARES, KIND_ALL_FINITE,
-  SLOT_BYTES, SLOT_P, SLOT_G, SLOT_M, SLOT_V, SLOT_BEGIN, SLOT_END, RESERVED_BYTES,
+  SCALAR_DENOM_SCALE, SCALAR_EPS, SCALAR_RECTIFIED, KIND_RADAM, KIND_SUM_OF_SQUARES, KIND_ALL_FINITE,
+  SLOT_BYTES, SLOT_P, SLOT_G, SLOT_M, SLOT_V, SLOT_BEGIN, SLOT_END, SLOT_SCALARS, RESERVED_BYTES,
 } from './layout';
 
 const NO_CHUNK: u32 = 0xffffffff;
@@ -65,11 +63,6 @@ function firstSlotAfter(table: usize, slots: u32, index: u32): u32 {
   return low;
 }
 
-@inline
-function scalar(index: u32): f32 {
-  return load<f32>(JOB_SCALARS + (index << 2));
-}
-
 // Every function below reads the descriptor first, then touches memory only through
 // chunks it has claimed: a successful claim proves the descriptor it read is this job's
 // (the next one is written only after every chunk of this one is finished).
@@ -79,42 +72,35 @@ function runRAdam(job: u32, chunks: u32): void {
   const slots = load<u32>(JOB_SLOTS);
   const chunkElements = load<u32>(JOB_CHUNK_ELEMENTS);
   const total = load<u32>(JOB_TOTAL);
-  const gradScale = scalar(SCALAR_GRAD_SCALE);
-  const clipValue = scalar(SCALAR_CLIP_VALUE);
-  const weightDecay = scalar(SCALAR_WEIGHT_DECAY);
-  const paramScale = scalar(SCALAR_PARAM_SCALE);
-  const beta1 = scalar(SCALAR_BETA1);
-  const oneMinusBeta1 = scalar(SCALAR_ONE_MINUS_BETA1);
-  const beta2 = scalar(SCALAR_BETA2);
-  const oneMinusBeta2 = scalar(SCALAR_ONE_MINUS_BETA2);
-  const stepSize = scalar(SCALAR_STEP_SIZE);
-  const denomScale = scalar(SCALAR_DENOM_SCALE);
-  const eps = scalar(SCALAR_EPS);
-  const rectified = load<i32>(JOB_RECTIFIED) != 0;
   for (;;) {
     const chunk = claim(job, chunks);
     if (chunk == NO_CHUNK) return;
     let index = chunk * chunkElements;
     const end = min(index + chunkElements, total);
     let slot = firstSlotAfter(table, slots, index);
+    let finite = true;
     while (index < end) {
       const entry = table + <usize>slot * SLOT_BYTES;
       const begin = load<u32>(entry + SLOT_BEGIN);
       const from = index - begin;
       const to = min(end, load<u32>(entry + SLOT_END)) - begin;
       const offset = <usize>from << 2;
-      radamSpan(
+      // Each slot carries its batch's scalars: one job updates every group of a step.
+      const spanFinite = radamSpan(
         <usize>load<u32>(entry + SLOT_P) + offset,
         <usize>load<u32>(entry + SLOT_G) + offset,
         <usize>load<u32>(entry + SLOT_M) + offset,
         <usize>load<u32>(entry + SLOT_V) + offset,
         to - from,
-        gradScale, clipValue, weightDecay, paramScale, beta1, oneMinusBeta1, beta2, oneMinusBeta2,
-        rectified, stepSize, denomScale, eps,
+        <usize>load<u32>(entry + SLOT_SCALARS),
       );
+      finite = finite && spanFinite;
       index = begin + to;
       slot++;
     }
+    // Published before the chunk counts as finished: the main thread reads the flag only
+    // once every chunk is, so it sees every thread's.
+    if (!finite) atomic.store<i32>(JOB_NON_FINITE, 1);
     finished();
   }
 }

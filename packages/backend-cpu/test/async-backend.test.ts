@@ -24,7 +24,7 @@ function asyncCpuBackend(log: string[] = []): TensorBackend<Float64Array> {
     write: (t, d) => later('write', () => inner.write(t, d)),
     sumOfSquares: (ts) => later('sumOfSquares', () => inner.sumOfSquares(ts)),
     allFinite: (ts) => later('allFinite', () => inner.allFinite(ts)),
-    applyRAdam: (slots, scalars) => later('applyRAdam', () => inner.applyRAdam(slots, scalars)),
+    applyRAdam: (batches) => later('applyRAdam', () => inner.applyRAdam(batches)),
   } as TensorBackend<Float64Array>;
 }
 

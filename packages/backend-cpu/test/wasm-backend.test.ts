@@ -151,7 +151,8 @@ describe('cpu-wasm: numerics', () => {
       em[i] = mi;
       ev[i] = vi;
     }
-    b.applyRAdam([{ param: p, grad: g, firstMoment: m, secondMoment: v }], scalars);
+    // NaN in the gradient gives NaN in p, m and v: the step reports it.
+    expect(b.applyRAdam([{ slots: [{ param: p, grad: g, firstMoment: m, secondMoment: v }], scalars }])).toBe(false);
     expect(Array.from(p)).toEqual(Array.from(ep));
     expect(Array.from(m)).toEqual(Array.from(em));
     expect(Array.from(v)).toEqual(Array.from(ev));
@@ -168,7 +169,8 @@ describe('cpu-wasm: numerics', () => {
       gradScale: 1, clipValue: Infinity, weightDecay: 0, paramScale: 1, beta1: 0.5, beta2: 0.5,
       rectified: false, stepSize: 0.25, denomScale: 1, eps: 1e-8,
     };
-    b.applyRAdam([{ param: p, grad: b.fromArray([4, 4, 4, 4, -8], [5]), firstMoment: m, secondMoment: b.zeros(5) }], scalars);
+    const slot = { param: p, grad: b.fromArray([4, 4, 4, 4, -8], [5]), firstMoment: m, secondMoment: b.zeros(5) };
+    expect(b.applyRAdam([{ slots: [slot], scalars }])).toBe(true);
     expect(Array.from(m)).toEqual([2, 2, 2, 2, -4]);
     expect(Array.from(p)).toEqual([0.5, 1.5, 2.5, 3.5, 6]);
   });

@@ -96,18 +96,26 @@ export class SharedHeap {
 
   #grow(minimumBytes: number): number {
     const needed = Math.ceil(minimumBytes / PAGE_BYTES);
-    if (this.#pages + needed > this.#maximumPages) {
-      throw new RectifyError(
+    const outOfMemory = (cause?: unknown): RectifyError =>
+      new RectifyError(
         'OUT_OF_MEMORY',
         `cpu-wasm: out of memory: ${minimumBytes} more bytes needed, but the memory is ${this.#pages * PAGE_BYTES} ` +
           `bytes of at most ${this.maximumBytes} (raise maximumMemoryMiB, or dispose tensors no longer used).`,
         'maximumMemoryMiB',
+        cause === undefined ? undefined : { cause },
       );
-    }
+    if (this.#pages + needed > this.#maximumPages) throw outOfMemory();
     // Grow by half again at least: tensors come in families (p, m, v, g of one shape), and
     // pages a grow adds stay untouched, hence uncommitted, until the allocator uses them.
     const pages = Math.min(this.#maximumPages - this.#pages, Math.max(needed, Math.ceil(this.#pages / 2)));
-    this.memory.grow(pages);
+    try {
+      this.memory.grow(pages);
+    } catch (error) {
+      // The engine refused pages below the maximum (no address space or memory left):
+      // the same condition for the caller, who must get a RectifyError to know nothing
+      // was allocated.
+      throw outOfMemory(error);
+    }
     this.#pages += pages;
     this.#refresh();
     return this.#pages * PAGE_BYTES;

@@ -1,10 +1,10 @@
-import { RectifyError, type RAdamScalars, type RAdamSlot, type SyncTensorBackend } from '@rectify/core';
+import { RectifyError, type RAdamBatch, type SyncTensorBackend } from '@rectify/core';
 import { loadKernelModule } from './kernel-module.js';
 import { KernelRunner, type KernelExports } from './kernel-runner.js';
 import { readLayout } from './layout.js';
 import { resolveWasmOptions, type WasmCpuBackendOptions } from './options.js';
 import { SharedHeap, type HeapStats } from './shared-heap.js';
-import { TensorStore } from './tensor-store.js';
+import { RELEASED, TensorStore } from './tensor-store.js';
 import { SPIN_POLLS, ThreadPool } from './thread-pool.js';
 import { webAssembly } from './wasm-api.js';
 
@@ -65,18 +65,28 @@ function elementCount(shape: readonly number[] | number): number {
  * - **Slow path.** Any other `Float32Array` works too: it is copied into a staging area
  *   of the memory before the kernel runs and copied back after, which costs about as much
  *   memory traffic again. Results are bitwise the same on both paths.
- * - **Threads.** One call updates every tensor of a batch: the element range of the
- *   whole batch is cut into fixed chunks that the main thread and `threads - 1` workers
- *   take in turn. Results are bitwise identical for any thread count.
+ * - **Threads.** One call updates every tensor of the optimizer step, every group and
+ *   step count included: the element range of the whole step is cut into fixed chunks
+ *   that the main thread and `threads - 1` workers take in turn, each tensor carrying its
+ *   group's scalars. Results are bitwise identical for any thread count.
+ * - **All or nothing.** A step checks every tensor (a released one is `INVALID_TENSOR`)
+ *   and reserves its table and staging memory (`OUT_OF_MEMORY`) before the kernel writes
+ *   anything, so a step that throws a `RectifyError` changed nothing.
+ * - **Finiteness.** The kernel tells whether every p, m and v it stored is finite, in the
+ *   same pass; core turns a non-finite result into `NON_FINITE_UPDATE`.
  * - **Synchronous.** The main thread blocks on the workers with `Atomics.wait`, so
  *   `RAdam.step()` returns directly, with no promise.
  * - **Memory.** Creating a tensor allocates from the shared memory, which grows as needed
- *   up to `maximumMemoryMiB`. Release tensors with `disposeTensor`; a tensor the program
- *   drops is also freed once it is garbage-collected (keep the tensor itself alive while a
- *   `subarray` of it is in use). A step allocates nothing.
+ *   up to `maximumMemoryMiB` (past it: `OUT_OF_MEMORY`, nothing allocated). Release
+ *   tensors with `disposeTensor`; a released tensor is no longer `isTensor`. A tensor the
+ *   program drops is also freed once it is garbage-collected (keep the tensor itself alive
+ *   while a `subarray` of it is in use). A `subarray` of a tensor is used in place and is
+ *   released with it (it is tied to the tensor it lies in when first used). A step
+ *   allocates nothing.
  * - **Numerics.** Computes in float32 (the `cpu` backend computes in float64 and rounds
- *   when storing): within SPEC.md's float32 tolerance of the golden files, not bitwise
- *   equal to `cpu`.
+ *   when storing), squaring `(1 − β2)·g` rather than `g` so that gradients up to about
+ *   1e20 keep `v` finite as on `cpu`; sums of squares accumulate in float64: within
+ *   SPEC.md's float32 tolerance of the golden files, not bitwise equal to `cpu`.
  *
  * Call `dispose()` when done: it stops the workers.
  *
@@ -122,7 +132,9 @@ export async function wasmCpuBackend(options: WasmCpuBackendOptions = {}): Promi
     dtype: 'float32',
     synchronous: true,
     threads: resolved.threads,
-    isTensor: (value): value is Float32Array => value instanceof Float32Array,
+    // A released tensor (or a view into memory no live tensor owns) is not a tensor any
+    // more: its bytes may belong to another tensor now, and core rejects it before any write.
+    isTensor: (value): value is Float32Array => value instanceof Float32Array && tensors.addressOf(value) !== RELEASED,
     shapeOf: (tensor) => [tensor.length],
     fromArray: (data) => {
       const tensor = allocate(data.length);
@@ -147,9 +159,9 @@ export async function wasmCpuBackend(options: WasmCpuBackendOptions = {}): Promi
       assertUsable();
       return runner.allFinite(tensors);
     },
-    applyRAdam: (slots: readonly RAdamSlot<Float32Array>[], scalars: RAdamScalars) => {
+    applyRAdam: (batches: readonly RAdamBatch<Float32Array>[]) => {
       assertUsable();
-      runner.applyRAdam(slots, scalars);
+      return runner.applyRAdam(batches);
     },
     dispose: () => {
       if (disposed) return;
