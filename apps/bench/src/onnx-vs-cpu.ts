@@ -82,10 +82,10 @@ async function profileStep(n: number, threads: number, chunkSize: number, steps:
       firstMoment: backend.wrap(new Float32Array(n)),
       secondMoment: backend.wrap(new Float32Array(n)),
     };
-    const scalars = rectifiedScalars();
-    await backend.applyRAdam([slot], scalars);
+    const batches = [{ slots: [slot], scalars: rectifiedScalars() }];
+    await backend.applyRAdam(batches);
     const start = performance.now();
-    for (let s = 0; s < steps; s++) await backend.applyRAdam([slot], scalars);
+    for (let s = 0; s < steps; s++) await backend.applyRAdam(batches);
     const wallMs = (performance.now() - start) / steps;
     backend.dispose();
     const file = readdirSync(dir).find((f) => f.endsWith('.json'));
@@ -177,13 +177,13 @@ async function main(): Promise<void> {
       await onnxOneOpt.step({ w: onnxOneGrad });
     })
     .add('cpu: fused update only', () => {
-      cpu.applyRAdam([{ param: cpuOnlyParam, grad, firstMoment: cpuM, secondMoment: cpuV }], scalars);
+      cpu.applyRAdam([{ slots: [{ param: cpuOnlyParam, grad, firstMoment: cpuM, secondMoment: cpuV }], scalars }]);
     })
     .add(`onnx: applyRAdam only (${cores} threads, chunks of ${backends.all.chunkSize})`, async () => {
-      await backends.all.applyRAdam([slotAll], scalars);
+      await backends.all.applyRAdam([{ slots: [slotAll], scalars }]);
     })
     .add(`onnx: applyRAdam only (${cores} threads, whole tensor in one run)`, async () => {
-      await backends.whole.applyRAdam([slotWhole], scalars);
+      await backends.whole.applyRAdam([{ slots: [slotWhole], scalars }]);
     })
     .add(`onnx: RAdam.step (${cores} threads, ORT thread spinning on)`, async () => {
       await onnxSpinOpt.step({ w: onnxSpinGrad });

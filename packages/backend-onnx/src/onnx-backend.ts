@@ -3,8 +3,8 @@ import {
   sizeOf,
   type FloatArray,
   type HostArray,
+  type RAdamBatch,
   type RAdamScalars,
-  type RAdamSlot,
   type TensorBackend,
 } from '@rectify/core';
 import ort from 'onnxruntime-node';
@@ -17,7 +17,7 @@ import {
   buildSumOfSquaresModel,
 } from './reduction-graph.js';
 import { SessionSet } from './sessions.js';
-import { KERNEL_SCALAR_INPUTS, buildRAdamKernelModel } from './step-graph.js';
+import { KERNEL_NON_FINITE_OUTPUT, KERNEL_SCALAR_INPUTS, buildRAdamKernelModel } from './step-graph.js';
 
 /**
  * Options of {@link onnxBackend}.
@@ -79,15 +79,30 @@ export interface OnnxBackend<A extends FloatArray = FloatArray> extends TensorBa
   readonly sessionCount: number;
   /**
    * Adopts `data` as a tensor of shape `shape` (default `[data.length]`) without copying:
-   * the optimizer then updates `data` itself.
+   * the optimizer then updates `data` itself. A wrapped gradient is copied when `step()` is
+   * called ({@link OnnxBackend.capture}), so its buffer may be reused at once.
    *
    * @throws RectifyError `INVALID_TENSOR` for an array of the wrong type, `SHAPE_MISMATCH`
    *   when the shape's size differs from `data.length`.
    */
   wrap(data: A, shape?: readonly number[]): OnnxTensor<A>;
+  /**
+   * A copy of `tensor` that its owner can no longer change, released with `disposeTensor`.
+   * Core calls it for every gradient when `step()` is called, so the values it checks for
+   * finiteness are the values the update uses, even when the caller overwrites a wrapped
+   * buffer before the step resolves.
+   *
+   * @throws RectifyError `INVALID_TENSOR` for a released tensor or one whose memory is gone.
+   */
+  capture(tensor: OnnxTensor<A>): OnnxTensor<A>;
   /** Creates every session now (otherwise they are created on first use). */
   ready(): Promise<void>;
-  /** Releases every session; the backend cannot be used afterwards. */
+  /**
+   * Releases every session; the backend cannot be used afterwards. A task already queued
+   * fails with `DISPOSED` before writing anything; a step whose runs had begun writing
+   * fails with a plain error (core reports it as `BACKEND_ERROR` and halts the optimizer,
+   * since some chunks hold new values and others old ones).
+   */
   dispose(): void;
 }
 
@@ -114,7 +129,12 @@ function positiveInteger(option: string, value: number | undefined, fallback: nu
  * preallocated outputs of the graph that alias its inputs. `sumOfSquares` (global-norm
  * clipping) and `allFinite` (the `nonFinite` policy) run as small graphs too.
  *
- * Asynchronous (`synchronous: false`): `RAdam.step()` returns a promise.
+ * `applyRAdam` runs every batch of a step as one exclusive task: it checks every tensor
+ * (live, same element count) before the first run, and returns whether every parameter
+ * and moment written is finite, from a flag the step graph computes in the same run.
+ *
+ * Asynchronous (`synchronous: false`): `RAdam.step()` returns a promise; gradients are
+ * captured (copied) when it is called.
  *
  * @example
  * ```ts
@@ -203,7 +223,7 @@ class OnnxRuntimeBackend implements OnnxBackend {
   }
 
   isTensor(value: unknown): value is OnnxTensor {
-    return value instanceof OnnxTensor && value.data instanceof this.#ArrayType;
+    return value instanceof OnnxTensor && value.data instanceof this.#ArrayType && value.live;
   }
 
   shapeOf(tensor: OnnxTensor): readonly number[] {
@@ -226,20 +246,24 @@ class OnnxRuntimeBackend implements OnnxBackend {
     return new OnnxTensor(data, shape);
   }
 
+  capture(tensor: OnnxTensor): OnnxTensor {
+    return new OnnxTensor(this.#live(tensor).data.slice(), tensor.shape);
+  }
+
   zerosLike(like: OnnxTensor): OnnxTensor {
     return new OnnxTensor(new this.#ArrayType(like.size), like.shape);
   }
 
   read(tensor: OnnxTensor): HostArray {
-    return tensor.data.slice();
+    return this.#live(tensor).data.slice();
   }
 
   write(tensor: OnnxTensor, data: ArrayLike<number>): void {
-    tensor.data.set(data);
+    this.#live(tensor).data.set(data);
   }
 
   disposeTensor(tensor: OnnxTensor): void {
-    tensor.releaseViews();
+    tensor.release();
   }
 
   ready(): Promise<void> {
@@ -249,79 +273,153 @@ class OnnxRuntimeBackend implements OnnxBackend {
   }
 
   sumOfSquares(tensors: readonly OnnxTensor[]): Promise<number> {
-    return this.#exclusive(async () => {
-      const session = await this.#session('sumOfSquares');
-      // Chunk sums are added on the host in a fixed order: the result is deterministic.
-      let sum = 0;
-      for (const tensor of tensors) {
-        for (const x of tensor.chunks(this.chunkSize)) {
-          const result = await session.run({ [REDUCTION_INPUT]: x });
-          sum += (result[SUM_OF_SQUARES_OUTPUT]!.data as Float64Array)[0]!;
-        }
-      }
-      return sum;
-    });
+    // Chunk sums are added on the host in a fixed order: the result is deterministic.
+    return this.#reduce(tensors, 'sumOfSquares', 0, (sum, result) => sum + (result[SUM_OF_SQUARES_OUTPUT]!.data as Float64Array)[0]!);
   }
 
   allFinite(tensors: readonly OnnxTensor[]): Promise<boolean> {
-    return this.#exclusive(async () => {
-      const session = await this.#session('nonFiniteProbe');
-      for (const tensor of tensors) {
-        for (const x of tensor.chunks(this.chunkSize)) {
-          const result = await session.run({ [REDUCTION_INPUT]: x });
-          if ((result[NON_FINITE_OUTPUT]!.data as FloatArray)[0] !== 0) return false;
-        }
-      }
-      return true;
-    });
+    return this.#reduce(
+      tensors,
+      'nonFiniteProbe',
+      true,
+      (_, result) => (result[NON_FINITE_OUTPUT]!.data as FloatArray)[0] === 0,
+      (finite) => !finite, // the first non-finite chunk decides
+    );
   }
 
-  applyRAdam(slots: readonly RAdamSlot<OnnxTensor>[], scalars: RAdamScalars): Promise<void> {
+  applyRAdam(batches: readonly RAdamBatch<OnnxTensor>[]): Promise<boolean> {
     return this.#exclusive(async () => {
+      // All or nothing: every check that can fail comes before the first run writes.
+      const work = batches.map(({ slots, scalars }) => ({
+        scalars,
+        chunks: slots.map((slot) => {
+          const size = this.#live(slot.param).size;
+          for (const tensor of [slot.grad, slot.firstMoment, slot.secondMoment]) {
+            if (this.#live(tensor).size !== size) {
+              throw new RectifyError('SHAPE_MISMATCH', `A slot mixes tensors of ${size} and ${tensor.size} elements.`);
+            }
+          }
+          const c = this.chunkSize;
+          return [slot.param.chunks(c), slot.grad.chunks(c), slot.firstMoment.chunks(c), slot.secondMoment.chunks(c)] as const;
+        }),
+      }));
       const session = await this.#session('step');
-      for (const [key, input] of Object.entries(KERNEL_SCALAR_INPUTS)) {
-        if (key !== 'rectified') (this.#scalars[input]!.data as Float64Array)[0] = scalars[key as keyof RAdamScalars] as number;
-      }
-      this.#rectified[0] = scalars.rectified ? 1 : 0;
+      let runs = 0;
+      /** Disposal stops the step at the next chunk; once a run has written, the state is torn. */
+      const stopIfDisposed = (cause?: unknown): void => {
+        if (!this.#disposed) return;
+        if (runs === 0) throw this.#disposedError(cause);
+        throw new Error(`The ${this.name} backend was disposed during applyRAdam, after ${runs} chunk runs had written.`, { cause });
+      };
+      let finite = true;
       const feeds: Record<string, ort.Tensor> = { ...this.#scalars };
-      const fetches: Record<string, ort.Tensor> = {};
-      for (const slot of slots) {
-        const param = slot.param.chunks(this.chunkSize);
-        const grad = slot.grad.chunks(this.chunkSize);
-        const m = slot.firstMoment.chunks(this.chunkSize);
-        const v = slot.secondMoment.chunks(this.chunkSize);
-        for (let i = 0; i < param.length; i++) {
-          feeds.param = param[i]!;
-          feeds.grad = grad[i]!;
-          feeds.m = m[i]!;
-          feeds.v = v[i]!;
-          // Preallocated outputs over the input buffers: ORT writes the new values in place.
-          // Safe because each input is read only by nodes upstream of the output that
-          // overwrites it (see step-graph.ts), so no node reads an element after it is written.
-          fetches.param_out = param[i]!;
-          fetches.m_out = m[i]!;
-          fetches.v_out = v[i]!;
-          await session.run(feeds, fetches);
+      // `null`: ORT allocates the scalar flag; named fetches return only what they name.
+      const fetches: Record<string, ort.Tensor | null> = { [KERNEL_NON_FINITE_OUTPUT]: null };
+      for (const { scalars, chunks } of work) {
+        this.#setScalars(scalars);
+        for (const [param, grad, m, v] of chunks) {
+          for (let i = 0; i < param.length; i++) {
+            feeds.param = param[i]!;
+            feeds.grad = grad[i]!;
+            feeds.m = m[i]!;
+            feeds.v = v[i]!;
+            // Preallocated outputs over the input buffers: ORT writes the new values in place.
+            // Safe because each input is read only by nodes upstream of the output that
+            // overwrites it (see step-graph.ts), so no node reads an element after it is written.
+            fetches.param_out = param[i]!;
+            fetches.m_out = m[i]!;
+            fetches.v_out = v[i]!;
+            stopIfDisposed();
+            let result: ort.InferenceSession.ReturnType;
+            try {
+              result = await session.run(feeds, fetches);
+            } catch (error) {
+              // A session released before this run started has run nothing: still all or nothing.
+              stopIfDisposed(error);
+              throw error;
+            }
+            runs++;
+            // Every chunk runs even after a non-finite one: the contract applies the whole step.
+            finite = (result[KERNEL_NON_FINITE_OUTPUT]!.data as FloatArray)[0] === 0 && finite;
+          }
         }
       }
+      return finite;
     });
   }
 
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    // Safe while a task is in flight: onnxruntime-node runs a session synchronously on this
+    // thread (after a setImmediate), so a release never overlaps a run; the next run of a
+    // released session fails with ORT's own "Session already disposed".
     this.#sessions.releaseAll();
+  }
+
+  #setScalars(scalars: RAdamScalars): void {
+    for (const [key, input] of Object.entries(KERNEL_SCALAR_INPUTS)) {
+      if (key !== 'rectified') (this.#scalars[input]!.data as Float64Array)[0] = scalars[key as keyof RAdamScalars] as number;
+    }
+    this.#rectified[0] = scalars.rectified ? 1 : 0;
+  }
+
+  /**
+   * Runs the reduction graph `graph` over every chunk of every tensor, folding the results
+   * on the host in a fixed order, until `done` says the answer is known. Reads only:
+   * disposal at any point is a plain `DISPOSED`.
+   */
+  #reduce<R>(
+    tensors: readonly OnnxTensor[],
+    graph: 'sumOfSquares' | 'nonFiniteProbe',
+    initial: R,
+    fold: (acc: R, result: ort.InferenceSession.ReturnType) => R,
+    done: (acc: R) => boolean = () => false,
+  ): Promise<R> {
+    return this.#exclusive(async () => {
+      const chunks = tensors.map((tensor) => this.#live(tensor).chunks(this.chunkSize));
+      const session = await this.#session(graph);
+      let acc = initial;
+      for (const views of chunks) {
+        for (const x of views) {
+          if (this.#disposed) throw this.#disposedError();
+          try {
+            acc = fold(acc, await session.run({ [REDUCTION_INPUT]: x }));
+          } catch (error) {
+            if (this.#disposed) throw this.#disposedError(error);
+            throw error;
+          }
+          if (done(acc)) return acc;
+        }
+      }
+      return acc;
+    });
   }
 
   #session(graph: GraphName): Promise<ort.InferenceSession> {
     return this.#sessions.get(graph, () => MODELS[graph](this.dtype));
   }
 
+  #disposedError(cause?: unknown): RectifyError {
+    return new RectifyError('DISPOSED', `This ${this.name} backend has been disposed.`, undefined, { cause });
+  }
+
+  /** `tensor` when it is a live tensor of this backend; else `INVALID_TENSOR`. */
+  #live(tensor: OnnxTensor): OnnxTensor {
+    if (this.isTensor(tensor)) return tensor;
+    const value: unknown = tensor; // callers may pass anything at run time
+    throw new RectifyError(
+      'INVALID_TENSOR',
+      value instanceof OnnxTensor && value.data instanceof this.#ArrayType
+        ? `This ${this.name} tensor has been released (disposeTensor) or its memory is gone (a detached buffer).`
+        : `Not a tensor of the ${this.name} backend: ${Object.prototype.toString.call(value)}.`,
+    );
+  }
+
   /** Runs `task` after every earlier task of this backend has finished. */
   #exclusive<R>(task: () => Promise<R>): Promise<R> {
-    const disposed = (): RectifyError => new RectifyError('DISPOSED', `This ${this.name} backend has been disposed.`);
-    if (this.#disposed) return Promise.reject(disposed());
-    const result = this.#queue.then(() => (this.#disposed ? Promise.reject(disposed()) : task()));
+    if (this.#disposed) return Promise.reject(this.#disposedError());
+    const result = this.#queue.then(() => (this.#disposed ? Promise.reject(this.#disposedError()) : task()));
     this.#queue = result.catch(() => undefined);
     return result;
   }

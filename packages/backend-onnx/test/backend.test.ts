@@ -2,15 +2,7 @@ import { cpuBackend } from '@rectify/backend-cpu';
 import { RAdam, RectifyError, type RAdamOptions } from '@rectify/core';
 import { describe, expect, it } from 'vitest';
 import { OnnxTensor, liveOnnxSessions, onnxBackend } from '../src/index.js';
-
-/** A deterministic pseudo-random sequence (no Math.random: failures must reproduce). */
-function series(n: number, seed: number, scale = 1): number[] {
-  let x = seed;
-  return Array.from({ length: n }, () => {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    return (x / 2147483648 - 0.5) * 2 * scale;
-  });
-}
+import { series } from './helpers.js';
 
 describe('onnx backend: tensors', () => {
   it('wraps a typed array without copying, and the optimizer updates that array in place', async () => {

@@ -6,6 +6,7 @@ import { RAdam, RectifyError, rectification, resolveGroupOptions, type GroupOpti
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportRAdamStep } from '../src/index.js';
+import { worstDifference } from './helpers.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -26,13 +27,15 @@ const typed = (dtype: Dtype, data: ArrayLike<number>): Float32Array | Float64Arr
 /**
  * Runs `steps` steps of the exported file (a fresh session from the path, as a user of any
  * ONNX Runtime would) and of core on the float64 CPU backend side by side; returns the
- * largest difference of param, m and v after any step, and how many steps were rectified.
+ * largest difference of param, m and v after any step (absolute below 1, relative above:
+ * see `worstDifference`), and how many steps were rectified.
  */
 async function compare(
   options: Omit<GroupOptions, 'lr'>,
   dtype: Dtype,
   steps: number,
   lr = 0.05,
+  gradientOf: (t: number) => number[] = gradient,
 ): Promise<{ worst: number; rectifiedSteps: number }> {
   const path = join(dir, `step-${dtype}-${Math.random().toString(36).slice(2)}.onnx`);
   await exportRAdamStep(options, path, { dtype });
@@ -51,7 +54,7 @@ async function compare(
     for (let t = 1; t <= steps; t++) {
       const { rhoT } = rectification(resolved.betas[0], resolved.betas[1], t);
       if (resolved.compat === 'torch' ? rhoT > 5 : rhoT >= resolved.threshold) rectifiedSteps++;
-      const g = gradient(t);
+      const g = gradientOf(t);
       const report = reference.step({ w: Float64Array.from(g) });
       const feeds: Record<string, ort.Tensor> = {
         param: new ort.Tensor(dtype, param, [3, 3]),
@@ -70,14 +73,12 @@ async function compare(
       m = out.m_out!.data as Float32Array | Float64Array;
       v = out.v_out!.data as Float32Array | Float64Array;
       const state = reference.readState('w');
-      for (let i = 0; i < N; i++) {
-        worst = Math.max(
-          worst,
-          Math.abs(param[i]! - w[i]!),
-          Math.abs(m[i]! - state.firstMoment[i]!),
-          Math.abs(v[i]! - state.secondMoment[i]!),
-        );
-      }
+      worst = Math.max(
+        worst,
+        worstDifference(param, w),
+        worstDifference(m, state.firstMoment),
+        worstDifference(v, state.secondMoment),
+      );
       // The step really moved the parameter (a graph that returned its input would fail here).
       expect(param.some((x, i) => x !== initial[i])).toBe(true);
     }
@@ -126,6 +127,16 @@ describe('exportRAdamStep writes a .onnx file a fresh InferenceSession runs like
     const { worst, rectifiedSteps } = await compare(options, 'float32', 10);
     expect(worst).toBeLessThan(2e-5);
     expect(rectifiedSteps).toBe(6);
+  });
+
+  it('float32, |g| up to 1e20 (g² overflows float32, (1 − β2)·g·g does not): finite and as core, every step', async () => {
+    // The old graph made param NaN on step 1 (sqrt(∞)·0 in the unrectified branch).
+    const huge = (t: number): number[] => gradient(t).map((x, i) => (i % 3 === 0 ? x * 2e20 : x));
+    for (const options of [{}, { compat: 'torch' as const, weightDecay: 0.01, decoupledWeightDecay: true }]) {
+      const { worst, rectifiedSteps } = await compare(options, 'float32', 8, 1e-3, huge);
+      expect(worst).toBeLessThan(2e-5); // SPEC.md's float32 tolerance, as above
+      expect(rectifiedSteps).toBe(3); // steps 6 to 8
+    }
   });
 
   it('rejects lr (a graph input) and invalid options before writing', async () => {

@@ -62,7 +62,7 @@ const STANDARD_OPS = new Set([
 ]);
 
 describe('ONNX models decode with protobufjs and have the documented interface', () => {
-  it('kernel graph (float32): tensors, RAdamScalars as float64 scalars, three outputs', () => {
+  it('kernel graph (float32): tensors, RAdamScalars as float64 scalars, three outputs and the finiteness flag', () => {
     const model = decode(buildRAdamKernelModel('float32'));
     expect(model.irVersion).toBe(IR_VERSION);
     expect(model.irVersion).toBe(8);
@@ -75,7 +75,8 @@ describe('ONNX models decode with protobufjs and have the documented interface',
       ['beta1', DOUBLE], ['beta2', DOUBLE], ['rectified', BOOL], ['step_size', DOUBLE],
       ['denom_scale', DOUBLE], ['eps', DOUBLE],
     ]);
-    expect(io(model.graph.output)).toEqual([['param_out', FLOAT], ['m_out', FLOAT], ['v_out', FLOAT]]);
+    expect(io(model.graph.output)).toEqual([['param_out', FLOAT], ['m_out', FLOAT], ['v_out', FLOAT], ['non_finite', FLOAT]]);
+    expect(model.graph.output[3]!.type.tensorType.shape).toEqual({ dim: [] });
     // Tensors have an open shape: one graph serves every parameter.
     expect(model.graph.input[0]!.type.tensorType.shape).toBeUndefined();
     // Scalars are rank 0.
@@ -101,8 +102,34 @@ describe('ONNX models decode with protobufjs and have the documented interface',
 
   it('kernel graph (float64) needs no casts', () => {
     const model = decode(buildRAdamKernelModel('float64'));
-    expect(io(model.graph.output)).toEqual([['param_out', DOUBLE], ['m_out', DOUBLE], ['v_out', DOUBLE]]);
+    expect(io(model.graph.output)).toEqual([['param_out', DOUBLE], ['m_out', DOUBLE], ['v_out', DOUBLE], ['non_finite', DOUBLE]]);
     expect(model.graph.node.some((n) => n.opType === 'Cast')).toBe(false);
+  });
+
+  it('numerics: v squares (1−β2)·g last, the unrectified step is a Where, the flag reads all three outputs', () => {
+    for (const model of [decode(buildRAdamKernelModel('float32')), decode(buildRAdamStepModel({ gradClipNorm: 1 }))]) {
+      const nodes = model.graph.node;
+      const producer = (value: string): Node => nodes.find((n) => n.output.includes(value))!;
+      // v_out = v·β2 + ((1−β2)·g)·g: the last Mul takes g itself and (1−β2)·g, never g·g.
+      const vNew = producer(producer('v_out').input.find((i) => producer(i).input[0] !== 'v')!);
+      expect(vNew.opType).toBe('Mul');
+      const g = vNew.input[1]!;
+      expect(producer(g).opType).toBe('Add'); // the decayed gradient
+      const weighted = producer(vNew.input[0]!);
+      expect(weighted.opType).toBe('Mul');
+      expect(weighted.input[0]).toBe(g);
+      expect(nodes.some((n) => n.opType === 'Mul' && n.input[0] === g && n.input[1] === g)).toBe(false);
+      // The update direction is Where(rectified, m'/denom, m'): a select over the tensors.
+      const update = producer(producer('param_out').input[1]!);
+      const direction = producer(update.input[0]!);
+      expect(direction.opType).toBe('Where');
+      expect(direction.input[2]).toBe('m_out');
+      expect(producer(direction.input[1]!).opType).toBe('Div');
+    }
+    // The kernel graph's flag is computed from param_out, m_out and v_out, in the same graph.
+    const kernel = decode(buildRAdamKernelModel('float32')).graph.node;
+    const flagInputs = new Set([...ancestors(kernel, 'non_finite')].flatMap((n) => n.input));
+    for (const output of ['param_out', 'm_out', 'v_out']) expect(flagInputs.has(output), output).toBe(true);
   });
 
   it('in-place safety: every reader of param, m and v runs before the node writing its output', () => {
