@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect } from 'vitest';
-import { tfjsBackend } from '../src/index.js';
 import { useTfjsBackend } from './helpers.js';
 import { describeIntegrity } from './integrity-suite.js';
 
@@ -9,5 +8,5 @@ beforeAll(async () => {
   expect(tf.getBackend()).toBe('wasm');
 });
 
-describeIntegrity('tfjs-wasm', () => tfjsBackend({ synchronous: true }));
-describeIntegrity('tfjs-wasm (async reads)', () => tfjsBackend({ synchronous: false }));
+describeIntegrity('tfjs-wasm', { synchronous: true });
+describeIntegrity('tfjs-wasm (async reads)', { synchronous: false });
