@@ -12,17 +12,21 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { allFinite, fusedRAdamUpdate, sumOfSquares, type RAdamScalars } from '@rectify/core';
+import { RectifyError, allFinite, fusedRAdamUpdate, sumOfSquares, type RAdamScalars } from '@rectify/core';
+import type { UpdateBatch } from './variables.js';
 
 /**
- * Kernel name of the fused update: inputs `param grad m v`, outputs `[p1, m1, v1]`.
+ * Kernel name of the fused step: inputs `p0 g0 m0 v0 p1 g1 …` (every slot of every batch),
+ * attrs {@link StepKernelAttrs}, outputs `[p'0, m'0, v'0, p'1, …, finite]`, the last an
+ * int32 scalar, 1 when every value written is finite. (Not the name of the per-slot kernel
+ * of earlier versions: another copy of this package may have registered that one.)
  *
  * @example
  * ```ts
- * tf.getKernel(UPDATE_KERNEL, 'cpu'); // registered once fusedKernelsAvailable('cpu') ran
+ * tf.getKernel(STEP_KERNEL, 'cpu'); // registered once fusedKernelsAvailable('cpu') ran
  * ```
  */
-export const UPDATE_KERNEL = 'RectifyRAdamUpdate';
+export const STEP_KERNEL = 'RectifyRAdamStep';
 /**
  * Kernel name of the float64 sums: inputs `x0…`, output the float64 bits as int32 pairs.
  *
@@ -62,18 +66,45 @@ function cpuOf(backend: unknown): CpuBackendMembers {
   return backend;
 }
 
-const updateKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+/**
+ * What the step kernel needs besides its tensors: the scalars of every batch, and for
+ * every slot the index of its batch.
+ */
+export interface StepKernelAttrs {
+  readonly scalars: readonly RAdamScalars[];
+  readonly batchOf: readonly number[];
+}
+
+const stepKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const cpu = cpuOf(backend);
-  const { param, grad, m, v } = inputs;
-  const shape = [...param!.shape];
-  const p = float32(cpu, param);
-  const [p1, m1, v1] = [0, 1, 2].map(() => new Float32Array(p.length)) as [Float32Array, Float32Array, Float32Array];
-  fusedRAdamUpdate(p, float32(cpu, grad), float32(cpu, m), float32(cpu, v), attrs as unknown as RAdamScalars, {
-    param: p1,
-    firstMoment: m1,
-    secondMoment: v1,
+  const { scalars, batchOf } = attrs as unknown as StepKernelAttrs;
+  const slots = batchOf.map((batch, i) => {
+    const param = inputs[`p${i}`];
+    const p = float32(cpu, param);
+    return {
+      shape: [...param!.shape],
+      p,
+      g: float32(cpu, inputs[`g${i}`]),
+      m: float32(cpu, inputs[`m${i}`]),
+      v: float32(cpu, inputs[`v${i}`]),
+      scalars: scalars[batch]!,
+      // Every output of the step is allocated here, before any is computed or handed
+      // over: running out of memory (a RangeError) can only happen before the caller
+      // writes a variable.
+      out: { param: new Float32Array(p.length), firstMoment: new Float32Array(p.length), secondMoment: new Float32Array(p.length) },
+    };
   });
-  return [p1, m1, v1].map((values) => cpu.makeTensorInfo(shape, 'float32', values));
+  let finite = true;
+  for (const { p, g, m, v, scalars: s, out } of slots) {
+    // Not `finite && …`: that would skip the update of every slot after a non-finite one.
+    finite = fusedRAdamUpdate(p, g, m, v, s, out) && finite;
+  }
+  return [
+    ...slots.flatMap(({ shape, out }) =>
+      [out.param, out.firstMoment, out.secondMoment].map((values) => cpu.makeTensorInfo(shape, 'float32', values)),
+    ),
+    cpu.makeTensorInfo([], 'int32', Int32Array.of(finite ? 1 : 0)),
+  ];
 };
 
 const sumKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
@@ -104,7 +135,7 @@ export function fusedKernelsAvailable(name: string): boolean {
   if (registered) return true;
   if (!isCpuBackend(tf.findBackend(name))) return false;
   for (const [kernelName, kernelFunc] of [
-    [UPDATE_KERNEL, updateKernel],
+    [STEP_KERNEL, stepKernel],
     [SUM_KERNEL, sumKernel],
   ] as const) {
     // Another copy of this package may have registered them already: tfjs warns on repeats.
@@ -117,21 +148,42 @@ export function fusedKernelsAvailable(name: string): boolean {
 }
 
 /**
- * Runs the fused update kernel on one slot in the active backend: new `[p, m, v]`.
+ * Runs the fused step kernel on every slot of `batches` in the active backend: the new
+ * `[p, m, v]` of each slot, in order, then the int32 finiteness flag. Nothing is written:
+ * the caller assigns the outputs.
  *
+ * @throws RectifyError `OUT_OF_MEMORY` when the outputs cannot be allocated.
  * @example
  * ```ts
- * const [p1, m1, v1] = runUpdateKernel(param, grad, m, v, scalars);
+ * const [p1, m1, v1, finite] = runStepKernel(checked);
  * ```
  */
-export function runUpdateKernel(
-  param: tf.Tensor,
-  grad: tf.Tensor,
-  m: tf.Tensor,
-  v: tf.Tensor,
-  scalars: RAdamScalars,
-): [tf.Tensor, tf.Tensor, tf.Tensor] {
-  return tf.engine().runKernel(UPDATE_KERNEL, { param, grad, m, v }, { ...scalars }) as [tf.Tensor, tf.Tensor, tf.Tensor];
+export function runStepKernel(batches: readonly UpdateBatch[]): tf.Tensor[] {
+  const inputs: tf.NamedTensorMap = {};
+  const batchOf: number[] = [];
+  batches.forEach(({ targets }, b) => {
+    for (const { param, grad, m, v } of targets) {
+      const i = batchOf.length;
+      inputs[`p${i}`] = param;
+      inputs[`g${i}`] = grad;
+      inputs[`m${i}`] = m;
+      inputs[`v${i}`] = v;
+      batchOf.push(b);
+    }
+  });
+  const attrs: StepKernelAttrs = { scalars: batches.map((batch) => batch.scalars), batchOf };
+  try {
+    return tf.engine().runKernel(STEP_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    const elements = batches.reduce((n, { targets }) => targets.reduce((k, t) => k + t.param.size, n), 0);
+    throw new RectifyError(
+      'OUT_OF_MEMORY',
+      `The tfjs cpu backend could not allocate the new values of ${elements} parameter elements and their moments; nothing was changed.`,
+      undefined,
+      { cause: error },
+    );
+  }
 }
 
 /**

@@ -59,6 +59,14 @@ export type RAdamOptimizerOptions = RAdamOptions;
  *
  * `iterations` counts the steps taken (a step dropped by `nonFinite: 'skip'` does not count).
  *
+ * **Halting.** When a step leaves a non-finite parameter or moment (`NON_FINITE_UPDATE`:
+ * a huge gradient or learning rate) or the backend fails while writing (`BACKEND_ERROR`),
+ * `applyGradients` throws that `RectifyError`, so `model.fit` rejects with it, and the
+ * optimizer halts: `applyGradients`, `getWeights` and `setWeights` throw `HALTED` (so a
+ * torn state is neither trained on nor saved with the model) until
+ * `optimizer.radam.loadStateDict(checkpoint)` restores a state taken earlier with
+ * `optimizer.radam.stateDict()`. The model's own weights are the caller's to restore.
+ *
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs';
@@ -154,8 +162,9 @@ export class RAdamOptimizer extends tf.Optimizer {
    * (a record, or a list of `{ name, tensor }`). Variables seen for the first time are
    * registered; a missing or `null` gradient leaves its variable untouched.
    *
-   * @throws RectifyError as core's `step()` (nothing is changed then), and
-   *   `UNKNOWN_PARAMETER` for a name that is no `tf.Variable`.
+   * @throws RectifyError as core's `step()`, and `UNKNOWN_PARAMETER` for a name that is
+   *   no `tf.Variable`: nothing is changed then, except after `NON_FINITE_UPDATE` or
+   *   `BACKEND_ERROR`, which halt the optimizer (see the class notes); `HALTED` once halted.
    */
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     this.#assertUsable();
@@ -185,6 +194,8 @@ export class RAdamOptimizer extends tf.Optimizer {
    * The optimizer's state as named tensors: `iter` (int32), then for every variable
    * `<name>/m` and `<name>/v` (the live moment variables: do not dispose them) and
    * `<name>/step` (int32). Repeated calls create no new tensors.
+   *
+   * @throws RectifyError `HALTED` when the optimizer halted: its state is not one to save.
    */
   override async getWeights(): Promise<NamedTensor[]> {
     this.#assertUsable();
@@ -212,7 +223,8 @@ export class RAdamOptimizer extends tf.Optimizer {
    * first; on error nothing changes. The given tensors are read, not kept.
    *
    * @throws RectifyError `INVALID_STATE_DICT` for malformed weights, `SHAPE_MISMATCH`
-   *   when a registered variable's shape differs from its saved moments.
+   *   when a registered variable's shape differs from its saved moments, `HALTED` when
+   *   the optimizer halted (restore it with `optimizer.radam.loadStateDict()`).
    */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     this.#assertUsable();
@@ -258,8 +270,20 @@ export class RAdamOptimizer extends tf.Optimizer {
     super.dispose();
   }
 
+  /** Not disposed, not halted: what every call that steps, reads or restores state needs. */
   #assertUsable(): void {
     if (this.#disposed) throw new RectifyError('DISPOSED', 'This RAdamOptimizer has been disposed.');
+    const halted = this.#radam.haltedBy;
+    if (halted !== undefined) {
+      // Checked here too, not only by core's step(): getWeights() reads state through
+      // readState(), which a halted core still answers.
+      throw new RectifyError(
+        'HALTED',
+        `This RAdamOptimizer halted after ${halted.code} (${halted.message}) Restore a checkpoint with optimizer.radam.loadStateDict() to go on.`,
+        halted.parameter,
+        { cause: halted },
+      );
+    }
   }
 
   #namedState(name: string, m: tf.Tensor, v: tf.Tensor, step: number): NamedTensor[] {
@@ -330,7 +354,8 @@ export class RAdamOptimizer extends tf.Optimizer {
    */
   #restore(states: ReadonlyMap<string, SavedParamState>): void {
     const dict: RAdamStateDict = this.#radam.stateDict();
-    const params = { ...dict.params };
+    // Null prototype, as core's: a variable may be named anything, "__proto__" included.
+    const params = Object.assign(Object.create(null) as Record<string, RAdamStateDict['params'][string]>, dict.params);
     for (const [name, state] of states) {
       params[name] = {
         shape: [...state.shape],

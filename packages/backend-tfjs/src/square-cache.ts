@@ -7,7 +7,9 @@ import * as tf from '@tensorflow/tfjs';
  *
  * Entries are `tf.keep`-ed (an enclosing `tf.tidy`, such as tfjs-layers' training loop,
  * must not free them between the check and the update) and owned here: the backend drops
- * them when the update ends, when the check fails (no update follows), or on dispose.
+ * them when the update ends, when the check fails (no update follows), where their sum
+ * was not finite (a float32 `g²` that overflowed is of no use to the update), or on
+ * dispose.
  *
  * @example
  * ```ts
@@ -34,6 +36,12 @@ export class SquareCache {
   peek(t: tf.Tensor): tf.Tensor | undefined {
     const square = this.#squares.get(t);
     return square === undefined || square.isDisposed ? undefined : square;
+  }
+
+  /** Drops the entry of `t`, if any. */
+  drop(t: tf.Tensor): void {
+    this.#squares.get(t)?.dispose();
+    this.#squares.delete(t);
   }
 
   /** Drops every entry except those of `tensors` (left over from calls with no update). */

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { MaybePromise, RAdamScalars, RAdamSlot } from '@rectify/core';
+import type { MaybePromise, RAdamBatch } from '@rectify/core';
 
 /**
  * The compute half of a tfjs backend: the reductions core asks for before a step and the
@@ -9,7 +9,7 @@ import type { MaybePromise, RAdamScalars, RAdamSlot } from '@rectify/core';
  * @example
  * ```ts
  * const path: StepPath = kernelPath(hostReader(true));
- * if (path.allFinite([grad])) path.applyRAdam(slots, scalars);
+ * if (path.allFinite([grad])) path.applyRAdam(batches);
  * ```
  */
 export interface StepPath {
@@ -17,8 +17,12 @@ export interface StepPath {
   sumOfSquares(tensors: readonly tf.Tensor[]): MaybePromise<number>;
   /** `true` when no element is NaN or ±∞. */
   allFinite(tensors: readonly tf.Tensor[]): MaybePromise<boolean>;
-  /** The fused RAdam update of every slot (parameters and moments are `tf.Variable`s). */
-  applyRAdam(slots: readonly RAdamSlot<tf.Tensor>[], scalars: RAdamScalars): void;
+  /**
+   * The fused RAdam update of every slot of every batch: checks every tensor
+   * (`updateBatches`), computes every new value, and only then assigns the first;
+   * returns whether every value written is finite.
+   */
+  applyRAdam(batches: readonly RAdamBatch<tf.Tensor>[]): MaybePromise<boolean>;
   /** Frees whatever the path keeps between calls. */
   dispose(): void;
 }

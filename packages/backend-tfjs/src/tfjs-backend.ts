@@ -12,7 +12,7 @@ import { fusedKernelsAvailable } from './kernels.js';
 import { opGraphPath } from './op-graph-path.js';
 import { reducerFor } from './reductions.js';
 import type { StepPath } from './step-path.js';
-import { asVariable } from './variables.js';
+import { isLiveTensor, isLiveVariable, liveVariable } from './variables.js';
 
 /**
  * Options of {@link tfjsBackend}.
@@ -108,25 +108,25 @@ export function readsSynchronously(name: string): boolean {
   return SYNC_READ_BACKENDS.has(name);
 }
 
-function isFloat32Tensor(value: unknown): value is tf.Tensor {
-  // tf.Tensor's instanceof is duck-typed by tfjs, so tensors from another copy of tfjs pass.
-  return value instanceof tf.Tensor && value.dtype === 'float32' && !value.isDisposed;
-}
-
 /**
  * A backend for core's `RAdam` over TensorFlow.js, on whichever tfjs backend is active
  * (`cpu`, `wasm`, `webgl`, `webgpu`, `tensorflow`).
  *
- * - **Tensors**: `tf.Tensor`s of dtype `float32`. Parameters must be `tf.Variable`s
- *   (updated with `assign`); gradients may be any float32 tensor and are never modified.
- *   Moments are non-trainable `tf.Variable`s the backend creates and the optimizer
- *   disposes. `fromArray` makes trainable variables.
- * - **A step** is one `tf.tidy` over the whole batch: no tensor leaks, and nothing is read
- *   back to the host, except one small vector when core needs the global gradient norm
- *   (`gradClipNorm`) or the non-finite check (`nonFinite` other than `'propagate'`).
+ * - **Tensors**: live `tf.Tensor`s of dtype `float32` (not disposed, nor freed by
+ *   `tf.disposeVariables()`). Parameters must be `tf.Variable`s (updated with `assign`;
+ *   `isParameter` refuses a plain tensor at registration); gradients may be any float32
+ *   tensor and are never modified. Moments are non-trainable `tf.Variable`s the backend
+ *   creates and the optimizer disposes. `fromArray` makes trainable variables.
+ * - **A step** is one `tf.tidy` over every batch of the step: every tensor is checked,
+ *   then every new value computed, and only then assigned, so a step that fails changes
+ *   nothing. No tensor leaks. Host readbacks: one small vector per step for the
+ *   finiteness flag of the values written, plus one before the update when core needs
+ *   the global gradient norm (`gradClipNorm`) or the non-finite check (`nonFinite`
+ *   other than `'propagate'`).
  * - **Compute**: on tfjs' `cpu` backend, Rectify's own registered kernels (one pass per
  *   tensor, bit for bit core's float32 CPU backend); elsewhere a short graph of stock
- *   tfjs ops (see {@link TfjsBackendOptions.fusedKernel}).
+ *   tfjs ops (see {@link TfjsBackendOptions.fusedKernel}), scaling before squaring so that
+ *   results agree with core's float64-computed ones wherever float32 holds them.
  * - **Sync or async**: see {@link TfjsBackendOptions.synchronous}. The overloads give a
  *   {@link SyncTfjsBackend} (synchronous `step()`) or an {@link AsyncTfjsBackend}
  *   (`step()` returns a promise) when `synchronous` is a literal.
@@ -189,7 +189,8 @@ export function tfjsBackend(options: TfjsBackendOptions = {}): SyncTfjsBackend |
     name: `tfjs-${active}`,
     dtype: 'float32',
     synchronous,
-    isTensor: isFloat32Tensor,
+    isTensor: isLiveTensor,
+    isParameter: isLiveVariable,
     shapeOf: (tensor) => tensor.shape,
     fromArray: (data, shape) =>
       // A trainable variable, so callers can use it as a parameter; the temporary tensor
@@ -199,15 +200,19 @@ export function tfjsBackend(options: TfjsBackendOptions = {}): SyncTfjsBackend |
     // A copy: tfjs may hand out its own buffer.
     read: (tensor): MaybePromise<HostArray> => map(reader.read(tensor), (values) => Float32Array.from(values)),
     write: (tensor, data) => {
-      const variable = asVariable(tensor, 'the tensor written to');
+      const variable = liveVariable(tensor, 'the tensor written to');
       tf.tidy(() => variable.assign(tf.tensor(Float32Array.from(data), variable.shape, 'float32')));
     },
     disposeTensor: (tensor) => {
-      if (!tensor.isDisposed) tensor.dispose();
+      // Not a second dispose() of a variable whose data tf.disposeVariables() already
+      // freed: that would unregister whichever variable holds its name now.
+      if (isLiveTensor(tensor)) tensor.dispose();
     },
     sumOfSquares: (tensors) => path().sumOfSquares(tensors),
     allFinite: (tensors) => path().allFinite(tensors),
-    applyRAdam: (slots, scalars) => path().applyRAdam(slots, scalars),
+    // Each path checks every tensor, then computes every new value before it assigns
+    // the first: all or nothing.
+    applyRAdam: (batches) => path().applyRAdam(batches),
     // tfjs counts tensors per process, the user's included: a flat count means no leak.
     resourceCounts: () => ({ tensors: tf.memory().numTensors }),
     dispose: () => {

@@ -1,7 +1,7 @@
 import { createScheduler, RectifyError, StepLR } from '@rectify/core';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { RAdamOptimizer, schedulerCallback } from '../src/index.js';
+import { RAdamOptimizer, schedulerCallback, type NamedTensor } from '../src/index.js';
 import { maxExcess, memorySink, mlp, regressionData, weightsOf } from './fixtures.js';
 import { useTfjsBackend } from './helpers.js';
 
@@ -68,6 +68,53 @@ describe('tfjs-layers integration', () => {
     for (const m of [model, loaded]) m.dispose();
     for (const o of [optimizer, reloaded]) o.dispose();
     tf.dispose([xs, ys]);
+  });
+
+  it('an overflowing step stops model.fit with NON_FINITE_UPDATE; halted, nothing is saved; loadStateDict recovers', async () => {
+    const { xs, ys } = regressionData(32);
+    const fit = (m: tf.LayersModel, y: tf.Tensor) => m.fit(xs, y, { epochs: 1, batchSize: 32, shuffle: false, verbose: 0 });
+    const model = mlp();
+    const optimizer = new RAdamOptimizer({ lr: 0.01 });
+    model.compile({ optimizer, loss: 'meanSquaredError' });
+    await fit(model, ys);
+    const checkpoint = optimizer.radam.stateDict();
+    const weights = model.getWeights().map((w) => tf.clone(w));
+
+    // Targets of 1e30 give finite gradients of ~1e30, whose (1 − β2)·g² (~1e57) no float32 holds.
+    const huge = tf.mul(ys, 1e30);
+    await expect(fit(model, huge)).rejects.toMatchObject({ code: 'NON_FINITE_UPDATE' });
+    expect(optimizer.radam.haltedBy?.code).toBe('NON_FINITE_UPDATE');
+    expect(optimizer.iterations).toBe(1);
+    // Halted: no further training, and neither the weights nor a model file take the torn state.
+    await expect(fit(model, ys)).rejects.toMatchObject({ code: 'HALTED' });
+    await expect(optimizer.getWeights()).rejects.toMatchObject({ code: 'HALTED' });
+    await expect(optimizer.setWeights([])).rejects.toMatchObject({ code: 'HALTED' });
+    await expect(model.save(memorySink().handler, { includeOptimizer: true })).rejects.toMatchObject({ code: 'HALTED' });
+
+    // Recovery: the model's weights and the optimizer's checkpoint, then training goes on
+    // exactly as a run that never took the bad step.
+    model.setWeights(weights);
+    optimizer.radam.loadStateDict(checkpoint);
+    expect(optimizer.radam.haltedBy).toBeUndefined();
+    await fit(model, ys);
+    const reference = mlp();
+    const referenceOptimizer = new RAdamOptimizer({ lr: 0.01 });
+    reference.compile({ optimizer: referenceOptimizer, loss: 'meanSquaredError' });
+    await fit(reference, ys);
+    await fit(reference, ys);
+    expect(weightsOf(model)).toEqual(weightsOf(reference));
+    expect(optimizer.iterations).toBe(referenceOptimizer.iterations);
+    // getWeights / setWeights work again.
+    const saved = await optimizer.getWeights();
+    const values = (named: readonly NamedTensor[]): number[][] => named.map((w) => Array.from(w.tensor.dataSync()));
+    expect(values(saved)).toEqual(values(await referenceOptimizer.getWeights()));
+    const copies = saved.map(({ name, tensor }) => ({ name, tensor: tf.clone(tensor) }));
+    await optimizer.setWeights(copies);
+    expect(optimizer.radam.readState(model.trainableWeights[0]!.name).step).toBe(2);
+
+    for (const m of [model, reference]) m.dispose();
+    for (const o of [optimizer, referenceOptimizer]) o.dispose();
+    tf.dispose([xs, ys, huge, ...weights, ...copies.map((c) => c.tensor)]);
   });
 
   it('a fresh model without the optimizer weights does not inherit them', async () => {
