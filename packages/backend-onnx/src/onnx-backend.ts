@@ -174,11 +174,20 @@ export function onnxBackend(options: OnnxBackendOptions = {}): OnnxBackend {
   return new OnnxRuntimeBackend(dtype, chunkSize, sessionOptions);
 }
 
-/** `extra` with `session.intra_op.allow_spinning` set, keeping every other entry. */
+/**
+ * `extra` with `session.intra_op.allow_spinning` set, keeping every other entry. Records
+ * have null prototypes: ONNX Runtime's binding walks every enumerable key, inherited ones
+ * included, so a property another library put on `Object.prototype` would reach it.
+ */
 function withSpinning(extra: Record<string, unknown> | undefined, allow: boolean): Record<string, unknown> {
   const session = (extra?.session ?? {}) as Record<string, unknown>;
   const intraOp = (session.intra_op ?? {}) as Record<string, unknown>;
-  return { ...extra, session: { ...session, intra_op: { ...intraOp, allow_spinning: allow ? '1' : '0' } } };
+  return ownRecord({ ...extra, session: ownRecord({ ...session, intra_op: ownRecord({ ...intraOp, allow_spinning: allow ? '1' : '0' }) }) });
+}
+
+/** The own entries of `entries` in a record with no prototype. */
+function ownRecord(entries: Record<string, unknown>): Record<string, unknown> {
+  return Object.assign(Object.create(null) as Record<string, unknown>, entries);
 }
 
 const MODELS: Record<GraphName, (dtype: 'float32' | 'float64') => Uint8Array> = {

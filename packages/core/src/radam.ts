@@ -401,7 +401,8 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     try {
       return yield* task;
     } finally {
-      for (const tensor of captured) this.#backend.disposeTensor(tensor);
+      // A registered parameter passed as a gradient was not copied (the step rejects it).
+      for (const tensor of captured) if (!this.#paramTensors.has(tensor)) this.#backend.disposeTensor(tensor);
     }
   }
 
