@@ -1,15 +1,66 @@
 /**
  * Argument validation shared by every scheduler constructor: one reader per constructor
- * call checks the option names first (rejecting typos with a hint), then each value, and
- * throws `RectifyError('INVALID_OPTION', message, argumentName)` on the first problem.
+ * call copies the options (see {@link copyIn}), checks the option names first (rejecting
+ * typos with a hint), then each value, and throws
+ * `RectifyError('INVALID_OPTION', message, argumentName)` on the first problem.
  *
  * @internal
  * @module
  */
-import { RectifyError } from '../errors.js';
+import { RectifyError, type RectifyErrorCode } from '../errors.js';
+import { copyInput } from '../input-copy.js';
 import { describeValue, isPlainRecord, suggestName } from '../values.js';
+import { isLearningRateScheduler } from './scheduler.js';
 
 export { describeValue, isPlainRecord, suggestName };
+
+/**
+ * The `args` of a spec inside a private copy (made by {@link copyIn}), handed by
+ * `buildScheduler` to the constructor it calls: that constructor's reader takes it
+ * without another copy, so a composite spec is copied once, not once per level. (A
+ * token rather than a set of copies: a million children would fill a `WeakSet`.)
+ */
+let privateCopy: object | undefined;
+
+/**
+ * Runs `build` (a constructor call whose first act is an {@link ArgReader} of `args`)
+ * with `args`, a part of a private copy, taken without another copy.
+ */
+export function withPrivateCopy<T>(args: object, build: () => T): T {
+  privateCopy = args;
+  try {
+    return build();
+  } finally {
+    privateCopy = undefined;
+  }
+}
+
+/**
+ * A deep copy of caller-supplied scheduler input (a spec, options or a state dict), made
+ * with `copyInput`: each own enumerable key is read once (a getter runs once; keys
+ * inherited from `Object.prototype` are absent) and objects come out with a null
+ * prototype, so later edits by the caller change nothing here. Only plain data is
+ * copied: scheduler instances (a composite steps the very instances it was given) and
+ * other non-plain objects (a `Date`, a typed array) are kept by reference, for the
+ * validation that follows to accept or reject as themselves.
+ *
+ * @throws RectifyError with `code` when `value` nests deeper than `MAX_INPUT_DEPTH` (64)
+ *   levels, a cycle included, or a getter throws; the message starts with `owner`.
+ */
+export function copyIn<V>(value: V, code: RectifyErrorCode, root: string, owner: string): V {
+  try {
+    // Every context key is given, so none is read from Object.prototype.
+    return copyInput(value, { code, root, keep: isOpaque });
+  } catch (error) {
+    if (!(error instanceof RectifyError)) throw error;
+    throw new RectifyError(error.code, `${owner}: ${error.message}`, error.parameter, { cause: error.cause });
+  }
+}
+
+/** `true` for what {@link copyIn} keeps by reference. */
+function isOpaque(value: unknown): boolean {
+  return isLearningRateScheduler(value) || !(Array.isArray(value) || isPlainRecord(value));
+}
 
 /** Bounds for a numeric argument; every bound is optional. */
 export interface NumberBounds {
@@ -27,14 +78,17 @@ export interface NumberBounds {
 export interface RateArgument {
   /** The argument as the caller wrote it (a list is copied). */
   readonly given: number | number[];
-  /** One rate per parameter group. */
-  readonly rates: number[];
+  /** One rate per parameter group (frozen). */
+  readonly rates: readonly number[];
 }
 
 /**
- * Reads one constructor's options object. Construction validates the object and rejects
- * unknown names; each accessor then validates one argument, applying the reference
- * default when it is absent (`undefined`; `null` too for optional arguments).
+ * Reads one constructor's options object. Construction copies the object (caller edits
+ * made later change nothing; only own keys count: a key inherited from
+ * `Object.prototype` is absent) and rejects unknown names; each accessor then validates
+ * one argument, applying the reference default when it is absent (`undefined`; `null`
+ * too for optional arguments). Integers are safe integers (at most `2^53 − 1`), so epoch
+ * counters always count.
  */
 export class ArgReader {
   readonly #owner: string;
@@ -52,7 +106,11 @@ export class ArgReader {
         `${owner}: the options must be an object of named arguments, got ${describeValue(raw)}.`,
       );
     }
-    for (const key of Object.keys(raw)) {
+    // The token is taken by the first reader only: the children a composite builds next
+    // get their own tokens.
+    const args = raw === privateCopy ? raw : copyIn(raw, 'INVALID_SCHEDULER', 'options', owner);
+    privateCopy = undefined;
+    for (const key of Object.keys(args)) {
       if (known.includes(key)) continue;
       const hint = suggestName(key, known);
       const advice = hint === undefined ? '' : ` Did you mean "${hint}"?`;
@@ -63,7 +121,7 @@ export class ArgReader {
         key,
       );
     }
-    this.#raw = raw;
+    this.#raw = args;
   }
 
   /** The scheduler class name this reader reports in messages. */
@@ -150,35 +208,37 @@ export class ArgReader {
    */
   rates(key: string, fallback: number): RateArgument {
     const value = this.#raw[key];
-    if (value === undefined) return { given: fallback, rates: [fallback] };
+    if (value === undefined) return { given: fallback, rates: Object.freeze([fallback]) };
     if (typeof value === 'number') {
       const rate = this.checkNumber(key, value, { min: 0 }, false, 'a finite number >= 0 or a non-empty list of them');
-      return { given: rate, rates: [rate] };
+      return { given: rate, rates: Object.freeze([rate]) };
     }
     if (!Array.isArray(value) || value.length === 0) this.fail(key, 'a finite number >= 0 or a non-empty list of them');
     const rates = value.map((entry: unknown, i: number) =>
       this.checkNumber(key, entry, { min: 0 }, false, undefined, `${key}[${i}]`),
     );
-    return { given: [...rates], rates };
+    return { given: [...rates], rates: Object.freeze(rates) };
   }
 
-  /** A list of finite numbers (each within `bounds`). */
-  numberList(key: string, fallback: readonly number[], bounds: NumberBounds = {}): number[] {
+  /** A list of finite numbers (each within `bounds`), frozen. */
+  numberList(key: string, fallback: readonly number[], bounds: NumberBounds = {}): readonly number[] {
     const value = this.#raw[key];
-    if (value === undefined) return [...fallback];
+    if (value === undefined) return Object.freeze([...fallback]);
     if (!Array.isArray(value)) this.fail(key, 'a list of numbers');
-    return value.map((entry: unknown, i: number) => this.checkNumber(key, entry, bounds, false, undefined, `${key}[${i}]`));
+    return Object.freeze(
+      value.map((entry: unknown, i: number) => this.checkNumber(key, entry, bounds, false, undefined, `${key}[${i}]`)),
+    );
   }
 
   /**
    * A list of integers `>= min`, in increasing order (`strict`: no repeats), non-empty
-   * unless `allowEmpty`.
+   * unless `allowEmpty`; frozen. Checked in one pass (a list may hold a million entries).
    */
   integerList(
     key: string,
     fallback: readonly number[],
     options: { readonly min: number; readonly strict: boolean; readonly allowEmpty: boolean },
-  ): number[] {
+  ): readonly number[] {
     const value = this.#raw[key];
     const list = value === undefined ? [...fallback] : value;
     if (!Array.isArray(list)) this.fail(key, 'a list of integers');
@@ -193,7 +253,7 @@ export class ArgReader {
         this.fail(key, options.strict ? 'sorted in strictly increasing order' : 'sorted in increasing order', list);
       }
     }
-    return out;
+    return Object.freeze(out);
   }
 
   /** The reference's `last_epoch`: the epoch to start from, an integer `>= 0` (default 0). */
@@ -201,7 +261,7 @@ export class ArgReader {
     return this.integer('lastEpoch', 0, { min: 0 });
   }
 
-  /** Validates one number (finite, optionally an integer, within bounds). */
+  /** Validates one number (finite, optionally a safe integer, within bounds). */
   checkNumber(
     key: string,
     value: unknown,
@@ -210,50 +270,54 @@ export class ArgReader {
     requirement?: string,
     label: string = key,
   ): number {
-    const text = requirement ?? describeRequirement(integer, bounds);
     const ok =
       typeof value === 'number' &&
       Number.isFinite(value) &&
-      (!integer || Number.isInteger(value)) &&
+      (!integer || Number.isSafeInteger(value)) &&
       (bounds.min === undefined || value >= bounds.min) &&
       (bounds.max === undefined || value <= bounds.max) &&
       (bounds.above === undefined || value > bounds.above) &&
       (bounds.below === undefined || value < bounds.below);
-    if (!ok) this.fail(key, text, value, label);
+    // The requirement is only put into words on failure: lists of a million entries are
+    // checked one number at a time.
+    if (!ok) this.fail(key, requirement ?? describeRequirement(integer, bounds, value), value, label);
     return value as number;
   }
 }
 
-function describeRequirement(integer: boolean, bounds: NumberBounds): string {
+function describeRequirement(integer: boolean, bounds: NumberBounds, value: unknown): string {
   const parts: string[] = [];
   if (bounds.min !== undefined) parts.push(`>= ${bounds.min}`);
   if (bounds.above !== undefined) parts.push(`> ${bounds.above}`);
   if (bounds.below !== undefined) parts.push(`< ${bounds.below}`);
   if (bounds.max !== undefined) parts.push(`<= ${bounds.max}`);
+  if (integer && Number.isInteger(value) && !Number.isSafeInteger(value)) parts.push(`<= ${Number.MAX_SAFE_INTEGER}`);
   const kind = integer ? 'an integer' : 'a finite number';
   return parts.length === 0 ? kind : `${kind} ${parts.join(' and ')}`;
 }
 
 /**
- * The common group count of per-group lists: every list has one entry (shared by all
- * groups) or the common count, set by the first list with several entries (so a list
- * that disagrees with an earlier one is the one blamed). Throws `INVALID_OPTION` naming
- * the offending argument.
+ * The common group count of per-group lists, given their lengths: every list has one
+ * entry (shared by all groups) or the common count, set by the first list with several
+ * entries (so a list that disagrees with an earlier one is the one blamed). Throws
+ * `INVALID_OPTION` naming the offending argument, `nameOf(index)` (only named on failure:
+ * a composite may have a million children).
  */
-export function broadcastGroups(owner: string, lists: ReadonlyArray<readonly [string, readonly number[]]>): number {
+export function broadcastGroups(owner: string, lengths: readonly number[], nameOf: (index: number) => string): number {
   let groups = 1;
-  for (const [name, list] of lists) {
-    if (list.length === 1) continue;
+  lengths.forEach((length, index) => {
+    if (length === 1) return;
     if (groups === 1) {
-      groups = list.length;
-    } else if (list.length !== groups) {
+      groups = length;
+    } else if (length !== groups) {
+      const name = nameOf(index);
       throw new RectifyError(
         'INVALID_OPTION',
-        `${owner}: ${name} has ${list.length} entries but the scheduler has ${groups} parameter groups; give one value or one per group.`,
+        `${owner}: ${name} has ${length} entries but the scheduler has ${groups} parameter groups; give one value or one per group.`,
         name,
       );
     }
-  }
+  });
   return groups;
 }
 
@@ -262,9 +326,24 @@ export function at(list: readonly number[], i: number): number {
   return list.length === 1 ? (list[0] ?? 0) : (list[i] ?? 0);
 }
 
-/** `list` broadcast to `groups` entries (a one-entry list is repeated). */
-export function broadcast(list: readonly number[], groups: number): number[] {
-  return Array.from({ length: groups }, (_, i) => at(list, i));
+/** `list` broadcast to `groups` entries (a one-entry list is repeated), frozen. */
+export function broadcast(list: readonly number[], groups: number): readonly number[] {
+  return Object.freeze(Array.from({ length: groups }, (_, i) => at(list, i)));
+}
+
+/**
+ * How many entries of `sorted` (in increasing order) are `<= value`: a binary search, so
+ * a step costs `O(log n)` for a million milestones.
+ */
+export function countAtMost(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((sorted[middle] ?? Infinity) <= value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** A copy of a rate argument as given (lists are copied). */

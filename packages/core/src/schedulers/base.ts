@@ -10,16 +10,16 @@
  * @module
  */
 import { RectifyError } from '../errors.js';
-import { describeValue, isPlainRecord } from './args.js';
+import { copyIn, describeValue, isPlainRecord } from './args.js';
 import type { LearningRateScheduler, SchedulerSpec, SchedulerState } from './scheduler.js';
 
 /** Applies a validated change. Never throws. */
 export type Commit = () => void;
 
 /**
- * Reads a state dict: checks it is an object of known keys written by the right
- * scheduler, then validates one entry at a time, throwing
- * `RectifyError('INVALID_STATE_DICT', message, key)`.
+ * Reads a state dict (a private copy: see {@link SchedulerBase.loadStateDict}): checks it
+ * is an object of known keys written by the right scheduler, then validates one entry at
+ * a time, throwing `RectifyError('INVALID_STATE_DICT', message, key)`.
  */
 export class StateReader {
   readonly #owner: string;
@@ -63,10 +63,12 @@ export class StateReader {
     );
   }
 
-  /** An integer `>= min`. */
+  /** A safe integer `>= min` (a counter that can still count: at most `2^53 − 1`). */
   integer(key: string, min: number): number {
     const value = this.#state[key];
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) this.fail(key, `an integer >= ${min}`);
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+      this.fail(key, `an integer from ${min} to ${Number.MAX_SAFE_INTEGER}`);
+    }
     return value;
   }
 
@@ -151,7 +153,8 @@ export abstract class SchedulerBase implements LearningRateScheduler {
   /**
    * The spec this scheduler was built from, defaults filled in (`lastEpoch` only when it
    * started past epoch 0): `createScheduler(s.toSpec())` builds a twin in its initial
-   * state; load `s.stateDict()` into it to continue where `s` is.
+   * state; load `s.stateDict()` into it to continue where `s` is. A fresh object at every
+   * call: editing it changes nothing here.
    */
   toSpec(): SchedulerSpec {
     const args = this.specArgs();
@@ -165,7 +168,7 @@ export abstract class SchedulerBase implements LearningRateScheduler {
   /**
    * A JSON-serialisable snapshot: `{ scheduler, lastEpoch, lastLr, ... }`, plus what the
    * scheduler needs beyond its epoch counter (ReduceLROnPlateau's plateau tracking,
-   * composites' children).
+   * composites' children). A fresh object at every call: editing it changes nothing here.
    */
   stateDict(): SchedulerState {
     return { scheduler: this.name, lastEpoch: this.#epoch, lastLr: [...this.#lrs], ...this.extraState() };
@@ -182,15 +185,20 @@ export abstract class SchedulerBase implements LearningRateScheduler {
   }
 
   /**
-   * Restores a snapshot from {@link SchedulerBase.stateDict}. Validates it fully first and
-   * throws `RectifyError('INVALID_STATE_DICT')` without changing anything when it does
-   * not fit.
+   * Restores a snapshot from {@link SchedulerBase.stateDict}. The state is copied first
+   * (each own key read once; keys inherited from `Object.prototype` are absent; later
+   * edits of `state` change nothing here), then validated fully: types, ranges, the
+   * length of per-group lists, and every child's state for a composite.
+   *
+   * @throws RectifyError `INVALID_STATE_DICT`, without changing anything, when the state
+   *   does not fit, nests deeper than `MAX_INPUT_DEPTH` (64) levels (a cycle included) or
+   *   a getter in it throws.
    */
   loadStateDict(state: SchedulerState): void {
-    this.prepareLoad(state)();
+    this.prepareLoad(copyIn(state, 'INVALID_STATE_DICT', 'state', this.name))();
   }
 
-  /** @internal Validates a state dict completely; the result applies it. */
+  /** @internal Validates a state dict (a private copy) completely; the result applies it. */
   prepareLoad(state: unknown): Commit {
     const reader = new StateReader(this.name, state, ['scheduler', 'lastEpoch', 'lastLr', ...this.extraStateKeys()]);
     const epoch = reader.integer('lastEpoch', 0);

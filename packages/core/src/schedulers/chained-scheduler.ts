@@ -1,4 +1,4 @@
-import { ArgReader, broadcast } from './args.js';
+import { ArgReader, at, broadcast } from './args.js';
 import { type Commit } from './base.js';
 import { CompositeScheduler, referenceRates, resolveChildren, type ChildScheduler } from './composite.js';
 
@@ -15,7 +15,9 @@ import { CompositeScheduler, referenceRates, resolveChildren, type ChildSchedule
 export interface ChainedSchedulerOptions {
   /**
    * The schedulers to combine, stepped together: instances, or specs `{ scheduler, args }`
-   * (in a JSON spec, always specs). Each has one rate or as many as the others.
+   * (in a JSON spec, always specs). Each has one rate or as many as the others. Any number
+   * of them (building, saving and loading are linear in it); composites nest at most
+   * `MAX_SCHEDULER_NESTING` (16) levels.
    */
   readonly schedulers: readonly ChildScheduler[];
 }
@@ -42,7 +44,7 @@ export interface ChainedSchedulerOptions {
 export class ChainedScheduler extends CompositeScheduler {
   readonly name = 'ChainedScheduler';
   readonly baseLrs: readonly number[];
-  readonly #references: readonly number[][];
+  readonly #references: ReadonlyArray<readonly number[]>;
 
   constructor(options: ChainedSchedulerOptions) {
     const o = new ArgReader('ChainedScheduler', options, ['schedulers']);
@@ -53,14 +55,15 @@ export class ChainedScheduler extends CompositeScheduler {
     this.setProgress(0, this.combine(0));
   }
 
-  protected combine(_epoch: number): number[] {
+  protected combine(_epoch: number): readonly number[] {
     const combined = [...this.baseLrs];
     this.schedulers.forEach((child, k) => {
-      const current = broadcast(child.getLastLr(), this.groups);
+      // Broadcast by index rather than by copy: this runs for every child at every step.
+      const current = child.getLastLr();
       const reference = this.#references[k] ?? [];
       for (let i = 0; i < this.groups; i += 1) {
         const base = reference[i] ?? 0;
-        combined[i] = (combined[i] ?? 0) * (base !== 0 ? (current[i] ?? 0) / base : 0);
+        combined[i] = (combined[i] ?? 0) * (base !== 0 ? at(current, i) / base : 0);
       }
     });
     return combined;
@@ -70,7 +73,7 @@ export class ChainedScheduler extends CompositeScheduler {
   prepareStep(metric: number | undefined): Commit {
     const epoch = this.lastEpoch + 1;
     const children = this.prepareChildren(
-      this.schedulers,
+      this.everyIndex,
       (child) => child.prepareStep(metric),
       (child) => child.step(metric),
     );
@@ -82,7 +85,7 @@ export class ChainedScheduler extends CompositeScheduler {
 
   /** @internal Moves every child to `epoch`. */
   prepareJump(epoch: number): Commit {
-    const children = this.prepareChildJumps(this.schedulers, () => epoch);
+    const children = this.prepareChildJumps(this.everyIndex, () => epoch);
     return () => {
       children();
       this.setProgress(epoch, this.combine(epoch));

@@ -1,5 +1,5 @@
 import { RectifyError } from '../errors.js';
-import { describeValue, isPlainRecord, suggestName } from './args.js';
+import { copyIn, describeValue, isPlainRecord, withPrivateCopy, suggestName } from './args.js';
 import { schedulerFactories } from './registry.js';
 import type { LearningRateScheduler, SchedulerSpec } from './scheduler.js';
 
@@ -12,15 +12,31 @@ import type { LearningRateScheduler, SchedulerSpec } from './scheduler.js';
  * take `args.schedulers` as a list of specs, built recursively; an error in a child
  * names it in the message, and its `parameter` is prefixed with `schedulers[i].`.
  *
- * @throws RectifyError `INVALID_SCHEDULER` for an unknown name or a malformed spec, and
- *   `INVALID_OPTION` for an argument out of range (naming the argument).
+ * The spec is copied first (each own key read once; keys inherited from
+ * `Object.prototype` are absent), so editing it afterwards changes neither the
+ * scheduler nor what its `toSpec()` returns. Instances inside `args.schedulers` are
+ * kept by reference.
+ *
+ * @throws RectifyError `INVALID_SCHEDULER` for an unknown name, a malformed spec, a spec
+ *   nested deeper than `MAX_INPUT_DEPTH` (64) levels (a cycle included), composites
+ *   nested deeper than `MAX_SCHEDULER_NESTING` (16) levels, or a getter that
+ *   throws; `INVALID_OPTION` for an argument out of range (naming the argument).
  * @example
  * ```ts
  * const s = createScheduler({ scheduler: 'StepLR', args: { baseLr: 0.1, stepSize: 3, gamma: 0.5 } });
  * ```
  */
 export function createScheduler(spec: SchedulerSpec): LearningRateScheduler {
-  const raw: unknown = spec;
+  return buildScheduler(copyIn(spec, 'INVALID_SCHEDULER', 'spec', 'createScheduler'));
+}
+
+/**
+ * {@link createScheduler} for a spec that is already a private copy (made by `copyIn`,
+ * or taken from one): its `args` are handed to the constructor without another copy.
+ *
+ * @internal
+ */
+export function buildScheduler(raw: unknown): LearningRateScheduler {
   if (!isPlainRecord(raw)) {
     throw new RectifyError(
       'INVALID_SCHEDULER',
@@ -63,5 +79,5 @@ export function createScheduler(spec: SchedulerSpec): LearningRateScheduler {
       'scheduler',
     );
   }
-  return factory(args);
+  return withPrivateCopy(args, () => factory(args));
 }

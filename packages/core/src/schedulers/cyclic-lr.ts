@@ -99,10 +99,9 @@ export class CyclicLR extends EpochSchedule {
     ]);
     const baseLr = o.rates('baseLr', 1e-3);
     const maxLr = o.rates('maxLr', 1e-2);
-    const groups = broadcastGroups('CyclicLR', [
-      ['baseLr', baseLr.rates],
-      ['maxLr', maxLr.rates],
-    ]);
+    const groups = broadcastGroups('CyclicLR', [baseLr.rates.length, maxLr.rates.length], (i) =>
+      i === 0 ? 'baseLr' : 'maxLr',
+    );
     const stepSizeUp = o.integer('stepSizeUp', 2000, { min: 1 });
     const stepSizeDown = o.optionalInteger('stepSizeDown', { min: 1 }) ?? stepSizeUp;
     const mode = o.choice<CyclicLRMode>('mode', 'triangular', ['triangular', 'triangular2', 'exp_range']);

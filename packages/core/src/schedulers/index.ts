@@ -6,7 +6,7 @@
 export * from './scheduler.js';
 export { createScheduler } from './create-scheduler.js';
 export { schedulerFactories, type SchedulerFactory } from './registry.js';
-export type { ChildScheduler } from './composite.js';
+export { MAX_SCHEDULER_NESTING, type ChildScheduler } from './composite.js';
 export { StepLR, type StepLROptions } from './step-lr.js';
 export { MultiStepLR, type MultiStepLROptions } from './multi-step-lr.js';
 export { ExponentialLR, type ExponentialLROptions } from './exponential-lr.js';

@@ -1,4 +1,4 @@
-import { ArgReader, copyRates } from './args.js';
+import { ArgReader, copyRates, countAtMost } from './args.js';
 import { EpochSchedule } from './base.js';
 
 /**
@@ -60,7 +60,7 @@ export class MultiStepLR extends EpochSchedule {
   }
 
   protected lrsAt(epoch: number): number[] {
-    const reached = this.milestones.filter((m) => epoch >= m).length;
+    const reached = countAtMost(this.milestones, epoch);
     const factor = this.gamma ** reached;
     return this.baseLrs.map((lr) => lr * factor);
   }

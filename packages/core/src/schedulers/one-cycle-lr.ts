@@ -122,8 +122,8 @@ export class OneCycleLR extends EpochSchedule {
       ...(stepsPerEpoch !== undefined ? { stepsPerEpoch } : {}),
     };
     this.maxLrs = maxLr.rates;
-    this.baseLrs = maxLr.rates.map((lr) => lr / divFactor);
-    this.minLrs = maxLr.rates.map((lr) => lr / finalDivFactor);
+    this.baseLrs = Object.freeze(maxLr.rates.map((lr) => lr / divFactor));
+    this.minLrs = Object.freeze(maxLr.rates.map((lr) => lr / finalDivFactor));
     this.totalSteps = total;
     this.pctStart = pctStart;
     this.annealStrategy = annealStrategy;

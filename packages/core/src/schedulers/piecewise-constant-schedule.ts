@@ -1,5 +1,5 @@
 import { RectifyError } from '../errors.js';
-import { ArgReader, copyRates } from './args.js';
+import { ArgReader, copyRates, countAtMost } from './args.js';
 import { EpochSchedule } from './base.js';
 
 /**
@@ -71,7 +71,7 @@ export class PiecewiseConstantSchedule extends EpochSchedule {
   }
 
   protected lrsAt(epoch: number): number[] {
-    const phase = this.boundaries.filter((b) => b <= epoch).length;
+    const phase = countAtMost(this.boundaries, epoch);
     const value = this.values[phase] ?? 0;
     return this.baseLrs.map(() => value);
   }

@@ -106,10 +106,9 @@ export class ReduceLROnPlateau extends SchedulerBase {
     const thresholdMode = o.choice<PlateauThresholdMode>('thresholdMode', 'rel', ['rel', 'abs']);
     const cooldown = o.integer('cooldown', 0, { min: 0 });
     const minLr = o.rates('minLr', 0);
-    const groups = broadcastGroups('ReduceLROnPlateau', [
-      ['baseLr', baseLr.rates],
-      ['minLr', minLr.rates],
-    ]);
+    const groups = broadcastGroups('ReduceLROnPlateau', [baseLr.rates.length, minLr.rates.length], (i) =>
+      i === 0 ? 'baseLr' : 'minLr',
+    );
     const eps = o.number('eps', 1e-8, { min: 0 });
     const lastEpoch = o.lastEpoch();
     super();

@@ -1,3 +1,5 @@
+import { member, ownMember } from './members.js';
+
 /**
  * A JSON description of a scheduler: its class name and its arguments in camelCase, as
  * in the golden files. Composite schedulers (`ChainedScheduler`, `SequentialLR`) take
@@ -42,27 +44,23 @@ export interface LearningRateScheduler {
   loadStateDict(state: SchedulerState): void;
 }
 
-/** `true` when `value` implements {@link LearningRateScheduler}. */
+const SCHEDULER_METHODS = ['getLastLr', 'step', 'stateDict', 'loadStateDict', 'toSpec'] as const;
+
+/**
+ * `true` when `value` implements {@link LearningRateScheduler}: its methods are its own
+ * or its class's (methods inherited from `Object.prototype` do not count).
+ */
 export function isLearningRateScheduler(value: unknown): value is LearningRateScheduler {
   if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as Partial<Record<keyof LearningRateScheduler, unknown>>;
-  return (
-    typeof candidate.getLastLr === 'function' &&
-    typeof candidate.step === 'function' &&
-    typeof candidate.stateDict === 'function' &&
-    typeof candidate.loadStateDict === 'function' &&
-    typeof candidate.toSpec === 'function'
-  );
+  return SCHEDULER_METHODS.every((key) => typeof member(value, key) === 'function');
 }
 
-/** `true` when `value` has the shape of a {@link SchedulerSpec}. */
+/**
+ * `true` when `value` has the shape of a {@link SchedulerSpec}: own `scheduler` (a string)
+ * and `args` (an object that is not a list).
+ */
 export function isSchedulerSpec(value: unknown): value is SchedulerSpec {
   if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as { scheduler?: unknown; args?: unknown };
-  return (
-    typeof candidate.scheduler === 'string' &&
-    typeof candidate.args === 'object' &&
-    candidate.args !== null &&
-    !Array.isArray(candidate.args)
-  );
+  const args = ownMember(value, 'args');
+  return typeof ownMember(value, 'scheduler') === 'string' && typeof args === 'object' && args !== null && !Array.isArray(args);
 }

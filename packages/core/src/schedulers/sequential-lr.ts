@@ -1,5 +1,5 @@
 import { RectifyError } from '../errors.js';
-import { ArgReader, broadcast } from './args.js';
+import { ArgReader, broadcast, countAtMost } from './args.js';
 import { SchedulerBase, type Commit } from './base.js';
 import { CompositeScheduler, referenceRates, resolveChildren, type ChildScheduler } from './composite.js';
 
@@ -17,7 +17,9 @@ export interface SequentialLROptions {
   /**
    * The schedulers to run one after the other: instances, or specs `{ scheduler, args }`
    * (in a JSON spec, always specs); one more than `milestones`. `ReduceLROnPlateau` (or a
-   * composite holding one) is not allowed: it is driven by metrics, not epochs.
+   * composite holding one) is not allowed: it is driven by metrics, not epochs. Any number
+   * of them (building, saving and loading are linear in it, a step costs `O(log n)`);
+   * composites nest at most `MAX_SCHEDULER_NESTING` (16) levels.
    */
   readonly schedulers: readonly ChildScheduler[];
   /** Epochs at which the next scheduler takes over: integers `>= 0`, strictly increasing. */
@@ -88,12 +90,12 @@ export class SequentialLR extends CompositeScheduler {
     return { ...super.specArgs(), milestones: [...this.milestones] };
   }
 
-  /** The index of the child active at `epoch`. */
+  /** The index of the child active at `epoch` (a binary search over the milestones). */
   activeIndex(epoch: number): number {
-    return this.milestones.filter((m) => m <= epoch).length;
+    return countAtMost(this.milestones, epoch);
   }
 
-  protected combine(epoch: number): number[] {
+  protected combine(epoch: number): readonly number[] {
     const child = this.schedulers[this.activeIndex(epoch)];
     return broadcast(child?.getLastLr() ?? [], this.groups);
   }
@@ -109,7 +111,7 @@ export class SequentialLR extends CompositeScheduler {
     const child = this.schedulers[index];
     const relative = epoch - (index === 0 ? 0 : (this.milestones[index - 1] ?? 0));
     if (child === undefined) return () => this.setProgress(epoch, this.combine(epoch));
-    const move = this.prepareChildJumps([child], () => relative);
+    const move = this.prepareChildJumps([index], () => relative);
     return () => {
       move();
       this.setProgress(epoch, this.combine(epoch));
