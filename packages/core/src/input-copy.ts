@@ -28,7 +28,13 @@ export interface CopyContext {
  *   {@link MAX_INPUT_DEPTH} (a cycle included) or for a getter that throws.
  */
 export function copyInput<V>(value: V, context: CopyContext): V {
-  return copyValue(value, context.root, 0, context) as V;
+  // Own members only: a `keep` that other code put on Object.prototype is not ours.
+  const own: CopyContext = {
+    code: context.code,
+    root: context.root,
+    keep: Object.hasOwn(context, 'keep') ? context.keep : undefined,
+  };
+  return copyValue(value, own.root, 0, own) as V;
 }
 
 function copyValue(value: unknown, path: string, depth: number, context: CopyContext): unknown {

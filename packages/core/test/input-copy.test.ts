@@ -73,3 +73,16 @@ describe('copyInput', () => {
     expect(() => copyInput({ inner: hostile }, context)).toThrow(/options\.inner\.lr.*boom/);
   });
 });
+
+describe('copyInput under prototype pollution', () => {
+  it('ignores a `keep` inherited from Object.prototype', () => {
+    Object.defineProperty(Object.prototype, 'keep', { value: 3, enumerable: true, configurable: true, writable: true });
+    let copy: unknown;
+    try {
+      copy = copyInput({ a: [1, 2] }, { code: 'INVALID_OPTION', root: 'options' });
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).keep;
+    }
+    expect(JSON.parse(JSON.stringify(copy))).toEqual({ a: [1, 2] });
+  });
+});
