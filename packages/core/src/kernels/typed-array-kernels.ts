@@ -36,6 +36,8 @@ export function fusedRAdamUpdate(
   // x − x is 0 for finite x and NaN otherwise: summed over what was stored, one running
   // flag proves every result finite without a second pass. Stored values are read back
   // because rounding to float32 is where a finite float64 result can become Infinity.
+  // `v` and `p` suffice: a NaN `m` makes `p` NaN, and an `m` beyond the dtype needs a
+  // gradient beyond it, whose `(1 − β2)·g²` overflows `v`.
   let nonFinite = 0;
   // Two loops instead of a branch per element: the rectified flag is fixed for the step.
   // Each element is read before it is written, so `out` may alias the inputs.
@@ -51,10 +53,9 @@ export function fusedRAdamUpdate(
       mOut[i] = mi;
       vOut[i] = vi;
       pOut[i] = pi * paramScale - (stepSize * mi) / (Math.sqrt(vi) * denomScale + eps);
-      const mStored = mOut[i]!;
       const vStored = vOut[i]!;
       const pStored = pOut[i]!;
-      nonFinite += mStored - mStored + (vStored - vStored) + (pStored - pStored);
+      nonFinite += vStored - vStored + (pStored - pStored);
     }
   } else {
     for (let i = 0; i < n; i++) {
@@ -68,10 +69,9 @@ export function fusedRAdamUpdate(
       mOut[i] = mi;
       vOut[i] = vi;
       pOut[i] = pi * paramScale - stepSize * mi;
-      const mStored = mOut[i]!;
       const vStored = vOut[i]!;
       const pStored = pOut[i]!;
-      nonFinite += mStored - mStored + (vStored - vStored) + (pStored - pStored);
+      nonFinite += vStored - vStored + (pStored - pStored);
     }
   }
   return nonFinite === 0;
