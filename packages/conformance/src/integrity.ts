@@ -9,7 +9,7 @@ import {
   type TensorBackend,
 } from '@rectify/core';
 import { describe, expect, it } from 'vitest';
-import { B, W, expectRejectedUnchanged, snapshot, trainedFixture, type Fixture } from './fixture.js';
+import { B, W, expectRejectedUnchanged, trainedFixture, type Fixture } from './fixture.js';
 import type { BackendFactory } from './replay.js';
 
 /** The error `attempt` fails with (thrown or rejected), or `undefined` when it succeeds. */

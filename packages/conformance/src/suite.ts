@@ -1,12 +1,11 @@
 import {
   RAdam,
-  RectifyError,
   decodeArray,
   encodeArray,
   type EncodedArray,
   type RAdamOptions,
   type RAdamStateDict,
-  type TensorBackend,
+  type RectifyError,
 } from '@rectify/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
