@@ -4,12 +4,16 @@
  *
  * @packageDocumentation
  */
+export { writeFileAtomic } from './atomic-file.js';
 export {
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_VERSION,
+  isSafetensorsPath,
   loadCheckpoint,
   readCheckpoint,
   saveCheckpoint,
-  writeFileAtomic,
   type Checkpoint,
+  type CheckpointInfo,
+  type JsonCheckpointInfo,
+  type SafetensorsCheckpointInfo,
+  type SaveCheckpointOptions,
 } from './checkpoint.js';
+export * from '../checkpoint/index.js';
