@@ -63,7 +63,7 @@ export interface KillLoopResult {
   readonly insideSave: number;
   /** Loads whose version was the save in flight (it had committed before the kill). */
   readonly inFlightVersionLoaded: number;
-  /** The newest version saved. */
+  /** The version the file held at the end: versions saved and verified. */
   readonly versions: number;
   readonly seconds: number;
   /** Temporary files left after the last kill (the next save sweeps them). */
@@ -128,7 +128,7 @@ async function killLoop(dir: string, kills: number, log: (line: string) => void)
   const model = buildModel(shapes, { fill: 0 });
   let insideSave = 0;
   let inFlightVersionLoaded = 0;
-  let versions = 0;
+  let versions = 0; // the version the file held at the last check
   const started = performance.now();
   for (let kill = 1; kill <= kills; kill++) {
     const child = spawn(process.execPath, [CHILD, 'writer', file, logFile, String(KILL_LOOP_PARAMS)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -142,14 +142,17 @@ async function killLoop(dir: string, kills: number, log: (line: string) => void)
     if (lastStarted > lastDone) insideSave++;
     const saved = await loadCheckpoint<{ version: number }>(file, model.opt);
     const version = saved?.version ?? 0;
-    if (version !== lastDone && version !== lastStarted) {
-      throw new Error(`kill ${kill}: the file holds version ${version}; the last save done was ${lastDone}, the one in flight ${lastStarted}`);
+    // The writer resumed from `versions` (what the last check loaded): the file now holds its
+    // last completed save, or the one in flight if that one committed before the kill.
+    const completed = Math.max(lastDone, versions);
+    if (version !== completed && version !== lastStarted) {
+      throw new Error(`kill ${kill}: the file holds version ${version}; the last save completed was ${completed}, the one in flight ${lastStarted}`);
     }
     if (version > 0 && stateDigest(model) !== digests.get(version)) {
       throw new Error(`kill ${kill}: the file's version ${version} loads, but its state differs from what was saved`);
     }
     if (version === lastStarted && lastStarted > lastDone) inFlightVersionLoaded++;
-    versions = Math.max(versions, version);
+    versions = version;
     if (kill % 50 === 0) log(`  ${kill} kills: version ${version}, ${insideSave} inside a save`);
   }
   return {

@@ -5,6 +5,14 @@
  * @packageDocumentation
  */
 export {
+  isSafetensorsPath,
+  type Checkpoint,
+  type CheckpointInfo,
+  type JsonCheckpointInfo,
+  type SafetensorsCheckpointInfo,
+  type SaveCheckpointOptions,
+} from './checkpoint-file.js';
+export {
   SAFETENSORS_MAX_HEADER_BYTES,
   SAFETENSORS_METADATA_KEY,
   encodeSafetensorsHeader,

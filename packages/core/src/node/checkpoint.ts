@@ -1,61 +1,18 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { TensorBackend } from '../backend.js';
 import {
-  looksLikeSafetensors,
-  parseSafetensorsHeader,
-  readSafetensorsHeaderLength,
-} from '../checkpoint/safetensors.js';
-import {
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_VERSION,
-  readCheckpointHeader,
-  safetensorsStateSink,
-  safetensorsStateSource,
-  type SafetensorsCheckpointHeader,
-} from '../checkpoint/state-file.js';
+  isSafetensorsPath,
+  jsonCheckpoint,
+  loadCheckpointInfo,
+  readCheckpointInfo,
+  type CheckpointBytes,
+  type CheckpointInfo,
+  type SaveCheckpointOptions,
+} from '../checkpoint/checkpoint-file.js';
+import { safetensorsStateSink } from '../checkpoint/state-file.js';
 import { RectifyError } from '../errors.js';
 import type { RAdam } from '../radam.js';
-import type { RAdamStateDict } from '../state/state-dict.js';
 import { checkpointIoError, isSystemError, startAtomicWrite, writeAll } from './atomic-file.js';
-
-/** What a JSON checkpoint file holds. */
-export interface Checkpoint<Extra = unknown> {
-  readonly format: typeof CHECKPOINT_FORMAT;
-  readonly version: number;
-  /** When it was written (ISO 8601). */
-  readonly savedAt: string;
-  /** The optimizer's state dict. */
-  readonly optimizer: RAdamStateDict;
-  /** Whatever the caller saved beside it (epoch, model weights, …); JSON. */
-  readonly extra: Extra | null;
-}
-
-/** {@link readCheckpoint}'s answer for a JSON checkpoint: the whole file. */
-export interface JsonCheckpointInfo<Extra = unknown> extends Checkpoint<Extra> {
-  readonly container: 'json';
-}
-
-/** {@link readCheckpoint}'s answer for a safetensors checkpoint: its header, no tensor data. */
-export interface SafetensorsCheckpointInfo<Extra = unknown> extends SafetensorsCheckpointHeader<Extra> {
-  readonly container: 'safetensors';
-}
-
-/** What {@link readCheckpoint} finds in a checkpoint file of either container. */
-export type CheckpointInfo<Extra = unknown> = JsonCheckpointInfo<Extra> | SafetensorsCheckpointInfo<Extra>;
-
-/** Options of {@link saveCheckpoint}. */
-export interface SaveCheckpointOptions {
-  /**
-   * Save every parameter's values too: one file is then enough to resume training (loading
-   * restores them). Default `false`: for parameters kept elsewhere (a tfjs `model.save`).
-   */
-  readonly includeParams?: boolean;
-}
-
-/** `true` for a path that {@link saveCheckpoint} writes as safetensors. */
-export function isSafetensorsPath(path: string): boolean {
-  return /\.safetensors$/i.test(path);
-}
 
 /**
  * Saves the optimizer's state (and optional `extra` JSON data) to `path`.
@@ -99,16 +56,8 @@ export async function saveCheckpoint<Extra>(
   const includeParams = options.includeParams === true;
   if (!isSafetensorsPath(path)) {
     const dict = optimizer.stateDict({ includeParams });
-    let text: string;
     try {
-      const checkpoint: Checkpoint<Extra> = {
-        format: CHECKPOINT_FORMAT,
-        version: CHECKPOINT_VERSION,
-        savedAt,
-        optimizer: await dict,
-        extra: extra ?? null,
-      };
-      text = JSON.stringify(checkpoint);
+      const text = JSON.stringify(jsonCheckpoint(await dict, extra, savedAt));
       await (await atomic.open()).writeFile(text, 'utf8');
     } catch (error) {
       await atomic.abort();
@@ -138,16 +87,6 @@ export async function saveCheckpoint<Extra>(
   await atomic.commit();
 }
 
-/** An open checkpoint file: what it holds, and its handle for reading tensors. */
-interface OpenCheckpoint {
-  readonly info: CheckpointInfo;
-  readonly handle: FileHandle;
-}
-
-function notACheckpoint(path: string, why: string): RectifyError {
-  return new RectifyError('INVALID_STATE_DICT', `Checkpoint ${path} ${why}`, 'path');
-}
-
 /** Reads `end - begin` bytes at `begin` (fewer only at the end of the file). */
 async function readRange(handle: FileHandle, begin: number, end: number): Promise<Uint8Array<ArrayBuffer>> {
   const bytes = new Uint8Array(end - begin);
@@ -160,33 +99,11 @@ async function readRange(handle: FileHandle, begin: number, end: number): Promis
   return bytes;
 }
 
-function parseJsonCheckpoint(path: string, text: string): JsonCheckpointInfo {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw notACheckpoint(path, 'is not valid JSON (truncated or corrupt).');
-  }
-  const candidate = parsed as Partial<Checkpoint> | null;
-  if (typeof candidate !== 'object' || candidate === null || candidate.format !== CHECKPOINT_FORMAT) {
-    throw notACheckpoint(path, 'is not a Rectify checkpoint.');
-  }
-  if (candidate.version !== CHECKPOINT_VERSION) {
-    throw new RectifyError(
-      'UNSUPPORTED_STATE_VERSION',
-      `Checkpoint ${path} has version ${String(candidate.version)}; this release reads version ${CHECKPOINT_VERSION}.`,
-      'version',
-    );
-  }
-  return { ...(candidate as Checkpoint), container: 'json' };
-}
-
 /**
- * Opens `path` and reads what it holds, telling the containers apart by content (a
- * safetensors file starts with a small little-endian length and then `{`; a JSON one with
- * `{"`). `null` when there is no file.
+ * Opens `path` and reads what it holds (see {@link readCheckpointInfo}); `null` when there
+ * is no file. The caller closes the handle.
  */
-async function openCheckpoint(path: string): Promise<OpenCheckpoint | null> {
+async function openCheckpoint(path: string): Promise<{ info: CheckpointInfo; file: CheckpointBytes; handle: FileHandle } | null> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -199,13 +116,15 @@ async function openCheckpoint(path: string): Promise<OpenCheckpoint | null> {
     if (stats.isDirectory()) {
       throw new RectifyError('CHECKPOINT_IO', `Cannot read ${path}: a directory is in its place (EISDIR).`, path);
     }
-    const prefix = await readRange(handle, 0, 9);
-    if (!looksLikeSafetensors(prefix)) {
-      return { info: parseJsonCheckpoint(path, await handle.readFile('utf8')), handle };
-    }
-    const headerLength = readSafetensorsHeaderLength(prefix, stats.size);
-    const header = parseSafetensorsHeader(await readRange(handle, 8, 8 + headerLength), stats.size);
-    return { info: { ...readCheckpointHeader(header), container: 'safetensors' }, handle };
+    // One handle for every read: a save that replaces the file meanwhile does not change what it reads.
+    const file: CheckpointBytes = {
+      size: stats.size,
+      readRange: (begin, end) => readRange(handle, begin, end).catch((error: unknown) => {
+        throw checkpointIoError(error, 'read', path);
+      }),
+      readText: () => handle.readFile('utf8'),
+    };
+    return { info: await readCheckpointInfo(path, file), file, handle };
   } catch (error) {
     await handle.close();
     throw checkpointIoError(error, 'read', path);
@@ -247,19 +166,10 @@ export async function readCheckpoint<Extra = unknown>(path: string): Promise<Che
 export async function loadCheckpoint<Extra = unknown>(path: string, optimizer: RAdam<TensorBackend<any>>): Promise<Extra | null> {
   const opened = await openCheckpoint(path);
   if (opened === null) return null;
-  const { info, handle } = opened;
   try {
-    if (info.container === 'json') {
-      await optimizer.loadStateDict(info.optimizer);
-    } else {
-      await optimizer.loadStateFrom(
-        safetensorsStateSource(info, (begin, end) => readRange(handle, begin, end).catch((error: unknown) => {
-          throw checkpointIoError(error, 'read', path);
-        })),
-      );
-    }
+    await loadCheckpointInfo(opened.info, opened.file, optimizer);
   } finally {
-    await handle.close();
+    await opened.handle.close();
   }
-  return info.extra as Extra | null;
+  return opened.info.extra as Extra | null;
 }

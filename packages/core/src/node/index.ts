@@ -5,15 +5,5 @@
  * @packageDocumentation
  */
 export { writeFileAtomic } from './atomic-file.js';
-export {
-  isSafetensorsPath,
-  loadCheckpoint,
-  readCheckpoint,
-  saveCheckpoint,
-  type Checkpoint,
-  type CheckpointInfo,
-  type JsonCheckpointInfo,
-  type SafetensorsCheckpointInfo,
-  type SaveCheckpointOptions,
-} from './checkpoint.js';
+export { loadCheckpoint, readCheckpoint, saveCheckpoint } from './checkpoint.js';
 export * from '../checkpoint/index.js';
