@@ -26,9 +26,20 @@ export interface BenchArgs {
   readonly skipTfjsAdam: boolean;
   /** Also run the 10 000-step long run of every backend (always with `--update-readme`). */
   readonly soak: boolean;
+  /** Measure checkpoints instead (`pnpm bench --checkpoint`): see checkpoint.ts. */
+  readonly checkpoint: boolean;
+  /** Parameters of the checkpoint model. */
+  readonly checkpointParams: number;
+  /** SIGKILLs of the checkpoint kill loop. */
+  readonly kills: number;
+  /** Where the checkpoint files go (default: the OS temporary directory). */
+  readonly checkpointDir: string | undefined;
   /** Print the usage and exit. */
   readonly help: boolean;
 }
+
+/** Defaults of the checkpoint bench: a GPT-style model of 250M parameters, 200 kills. */
+export const CHECKPOINT_DEFAULTS = { params: 250e6, kills: 200 } as const;
 
 /** The default matrix: one tensor of 1e3 … 1e7 elements, and 1000 tensors of 1000 elements. */
 export const DEFAULT_SHAPES: readonly Shape[] = [
@@ -55,6 +66,12 @@ export const USAGE = `Usage: pnpm bench [options]
   --skip-tfjs-adam     do not measure the tfjs tf.train.adam baseline
   --soak               also run every backend for 10 000 steps and report memory growth
                        (always on with --update-readme; \`pnpm soak\` runs it alone)
+  --checkpoint         measure safetensors checkpoints instead: save and load of a transformer-sized
+                       optimizer with its parameters against the disk's sequential write speed,
+                       peak memory, file size, bit-exact resume, and a SIGKILL loop
+  --checkpoint-params <n>  parameters of that model (default 250e6)
+  --kills <n>          SIGKILLs of the kill loop (default 200; 0 skips it)
+  --checkpoint-dir <dir>   where the files go (default: the OS temporary directory)
   --help               this text
 `;
 
@@ -62,6 +79,10 @@ function positiveInteger(flag: string, text: string): number {
   const value = Number(text.replaceAll('_', ''));
   if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${flag}: "${text}" is not a positive integer.`);
   return value;
+}
+
+function nonNegativeInteger(flag: string, text: string): number {
+  return text.trim() === '0' ? 0 : positiveInteger(flag, text);
 }
 
 /** Parses the command line (`process.argv.slice(2)`); throws on a bad flag or value. */
@@ -80,6 +101,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       'check-finite': { type: 'boolean', default: false },
       'skip-tfjs-adam': { type: 'boolean', default: false },
       soak: { type: 'boolean', default: false },
+      checkpoint: { type: 'boolean', default: false },
+      'checkpoint-params': { type: 'string' },
+      kills: { type: 'string' },
+      'checkpoint-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -92,6 +117,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     throw new Error('--json measures exactly one backend and one size: pass --backend <name> --size <n>.');
   }
   const updateReadme = values['update-readme'] ?? false;
+  const checkpoint = values.checkpoint ?? false;
+  const checkpointOnly = [values['checkpoint-params'], values.kills, values['checkpoint-dir']].some((v) => v !== undefined);
+  if (checkpointOnly && !checkpoint) throw new Error('--checkpoint-params, --kills and --checkpoint-dir go with --checkpoint.');
+  if (checkpoint && (json || updateReadme)) throw new Error('--checkpoint runs on its own: it takes no --json or --update-readme.');
   if (updateReadme && (json || sizes !== undefined || values.tensors !== undefined)) {
     throw new Error('--update-readme runs the default matrix: it takes no --json, --size or --tensors.');
   }
@@ -104,6 +133,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     checkFinite: values['check-finite'] ?? false,
     skipTfjsAdam: values['skip-tfjs-adam'] ?? false,
     soak: (values.soak ?? false) || updateReadme,
+    checkpoint,
+    checkpointParams: values['checkpoint-params'] === undefined ? CHECKPOINT_DEFAULTS.params : positiveInteger('--checkpoint-params', values['checkpoint-params']),
+    kills: values.kills === undefined ? CHECKPOINT_DEFAULTS.kills : nonNegativeInteger('--kills', values.kills),
+    checkpointDir: values['checkpoint-dir'],
     help: values.help ?? false,
   };
 }

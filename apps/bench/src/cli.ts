@@ -3,12 +3,14 @@
  * memory-bandwidth roofline. See apps/bench/README.md for the options.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { USAGE, parseBenchArgs, type BenchArgs } from './args.js';
 import { throughputChart } from './chart.js';
 import { resultsMarkdown } from './markdown.js';
 import { updateReadme } from './readme.js';
 import { toJsonResult } from './results.js';
+import { checkpointMarkdown, runCheckpointBench } from './checkpoint.js';
 import { runBench } from './run-bench.js';
 import { soakBackends, soakMarkdown } from './soak.js';
 
@@ -68,13 +70,30 @@ async function runMatrix(args: BenchArgs): Promise<void> {
   }
 }
 
+/** `--checkpoint`: results/checkpoint.{json,md} and the figures on stdout. */
+async function runCheckpoints(args: BenchArgs): Promise<void> {
+  const result = await runCheckpointBench(
+    { params: args.checkpointParams, kills: args.kills, dir: args.checkpointDir ?? tmpdir() },
+    logToStderr,
+  );
+  const markdown = checkpointMarkdown(result);
+  await mkdir(RESULTS_DIR, { recursive: true });
+  await writeFile(new URL('checkpoint.json', RESULTS_DIR), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(new URL('checkpoint.md', RESULTS_DIR), `# Checkpoint benchmark\n\n${markdown}\n`);
+  process.stdout.write(`${markdown}\n`);
+  logToStderr(`wrote ${fileURLToPath(RESULTS_DIR)}checkpoint.{json,md}`);
+  const failed = !result.bitExact.afterLoad || !result.bitExact.afterStep;
+  if (failed) throw new Error('the loaded state is not bit-exact');
+}
+
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));
   if (args.help) {
     process.stdout.write(USAGE);
     return;
   }
-  if (args.json) await printJson(args);
+  if (args.checkpoint) await runCheckpoints(args);
+  else if (args.json) await printJson(args);
   else await runMatrix(args);
 }
 

@@ -35,17 +35,25 @@ for (let epoch = 1; ; epoch++) {
 }
 `;
 
-/** Starts the writer and kills it `delayMs` after a temporary file shows up: inside a write. */
-async function killMidWrite(script: string, dir: string, path: string, delayMs: number): Promise<void> {
+const temporaries = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.tmp'));
+
+/**
+ * Starts the writer and kills it `delayMs` after a temporary file of its own shows up:
+ * inside a write. Returns whether one of its temporary files was left behind (the evidence
+ * that the kill landed inside a write; the next save deletes it).
+ */
+async function killMidWrite(script: string, dir: string, path: string, delayMs: number): Promise<boolean> {
+  const before = new Set(temporaries(dir)); // a killed writer's leftovers, swept by the next save
   const child = spawn(process.execPath, [script, path, String(SIZE)], { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const deadline = Date.now() + 60_000;
-  while (!readdirSync(dir).some((f) => f.endsWith('.tmp')) && Date.now() < deadline) {
+  while (!temporaries(dir).some((f) => !before.has(f)) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   await new Promise((resolve) => setTimeout(resolve, delayMs));
   child.kill('SIGKILL');
   await exited;
+  return temporaries(dir).some((f) => !before.has(f));
 }
 
 describe('checkpoints (Node)', () => {
@@ -81,15 +89,15 @@ describe('checkpoints (Node)', () => {
 
     let interruptedWrites = 0;
     for (const delayMs of [0, 5, 15, 30]) {
-      const leftoversBefore = readdirSync(dir).filter((f) => f.endsWith('.tmp')).length;
-      await killMidWrite(script, dir, path, delayMs);
-      // A new leftover temporary file is the evidence that the kill landed inside a write.
-      if (readdirSync(dir).filter((f) => f.endsWith('.tmp')).length > leftoversBefore) interruptedWrites++;
+      if (await killMidWrite(script, dir, path, delayMs)) interruptedWrites++;
       const checkpoint = await readCheckpoint<{ epoch: number }>(path);
       const target = trained(0);
       await loadCheckpoint(path, target);
-      expect(target.readState('w').step).toBe(checkpoint.extra!.epoch === 0 ? 1 : checkpoint.extra!.epoch);
+      expect(target.readState('w').step).toBe(checkpoint!.extra!.epoch === 0 ? 1 : checkpoint!.extra!.epoch);
     }
     expect(interruptedWrites).toBeGreaterThan(0);
+    // The next save sweeps what the killed writers left.
+    await saveCheckpoint(path, trained(1, SIZE), { epoch: 0 });
+    expect(temporaries(dir)).toEqual([]);
   });
 });

@@ -4,12 +4,6 @@
  *
  * @packageDocumentation
  */
-export {
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_VERSION,
-  loadCheckpoint,
-  readCheckpoint,
-  saveCheckpoint,
-  writeFileAtomic,
-  type Checkpoint,
-} from './checkpoint.js';
+export { writeFileAtomic } from './atomic-file.js';
+export { loadCheckpoint, readCheckpoint, saveCheckpoint } from './checkpoint.js';
+export * from '../checkpoint/index.js';
