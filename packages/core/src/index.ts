@@ -52,6 +52,8 @@ export {
 } from './state/state-dict.js';
 export type { StateSink, StateSource, StateTensorInfo, StateTensorRole } from './state/state-stream.js';
 export { MAX_INPUT_DEPTH } from './input-copy.js';
+// Checkpoint containers (safetensors) carry no I/O: usable anywhere, e.g. to upload a state.
+export * from './checkpoint/index.js';
 export { globalNormClipFactor } from './transforms/clip-by-global-norm.js';
 export { RADAM_STAGES, planRAdamStep } from './transforms/plan.js';
 export { rectification, type Rectification } from './transforms/rectification.js';
