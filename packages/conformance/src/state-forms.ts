@@ -1,6 +1,11 @@
 import {
   RAdam,
   RectifyError,
+  parseSafetensorsHeader,
+  readCheckpointHeader,
+  readSafetensorsHeaderLength,
+  safetensorsStateSink,
+  safetensorsStateSource,
   toBinaryStateDict,
   toJsonStateDict,
   type HostArray,
@@ -59,6 +64,26 @@ export function describeStateForms(createBackend: BackendFactory, timeout: numbe
       expect(Array.from(await backend.read(params.w))).toEqual(Array.from(await f.backend.read(f.params.w)));
       expect(Array.from(await backend.read(params.b))).toEqual(Array.from(await f.backend.read(f.params.b)));
       expect(resumed.stepCount).toBe(3);
+    });
+
+    it('a safetensors checkpoint with parameters resumes bit-exactly on a fresh backend', { timeout }, async () => {
+      const f = await trainedFixture(createBackend);
+      const chunks: Uint8Array[] = [];
+      const sink = safetensorsStateSink({ write: (bytes) => void chunks.push(bytes.slice()) }, { extra: '{"epoch":3}', savedAt: new Date(0).toISOString() });
+      await f.optimizer.writeStateTo(sink, { includeParams: true });
+      sink.finish();
+      const file = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+      chunks.reduce((at, c) => (file.set(c, at), at + c.length), 0);
+      const headerLength = readSafetensorsHeaderLength(file.subarray(0, 8), file.length);
+      const header = readCheckpointHeader<{ epoch: number }>(parseSafetensorsHeader(file.subarray(8, 8 + headerLength), file.length));
+      expect(header.extra).toEqual({ epoch: 3 });
+
+      const twin = await trainedFixture(createBackend, { lr: 0.5 }); // other parameters, moments, options
+      await twin.optimizer.loadStateFrom(safetensorsStateSource(header, (begin, end) => file.slice(begin, end)));
+      expect(await snapshot(twin)).toEqual(await snapshot(f));
+      await f.optimizer.step({ w: f.grad('w'), b: f.grad('b') });
+      await twin.optimizer.step({ w: twin.grad('w'), b: twin.grad('b') });
+      expect(await snapshot(twin)).toEqual(await snapshot(f));
     });
 
     it('writeStateTo announces every tensor, then streams them one at a time', { timeout }, async () => {

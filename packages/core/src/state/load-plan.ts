@@ -9,6 +9,7 @@ import {
 } from '../options.js';
 import { formatShape, sizeOf } from '../params.js';
 import { isLearningRateScheduler, type LearningRateScheduler, type SchedulerState } from '../schedulers/scheduler.js';
+import { FLOAT32_LIMIT } from '../kernels/typed-array-kernels.js';
 import { decodeArray } from './encoding.js';
 import type { StateTensorInfo, StateTensorRole } from './state-stream.js';
 import { STATE_DICT_FORMAT, STATE_DICT_VERSION } from './state-dict.js';
@@ -55,8 +56,6 @@ function count(value: unknown, field: string): number {
   return value;
 }
 
-/** The largest magnitude that rounds to a finite float32 (half an ulp above its maximum). */
-const FLOAT32_LIMIT = 3.4028235677973366e38;
 
 /** How the arrays of a state must look to load into a backend. */
 export interface TensorRules {
