@@ -237,7 +237,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     }
     return this.#serializePrepared(
       () => this.#captureGradients(grads),
-      (captured) => this.#releasingAfter(this.#stepTask(captured), captured.values()),
+      ({ grads: captured, copies }) => this.#releasingAfter(this.#stepTask(captured), copies),
     );
   }
 
@@ -397,12 +397,11 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   }
 
   /** Runs `task`, then releases the captured gradient copies however it ended. */
-  *#releasingAfter<R>(task: MaybeAsyncTask<R>, captured: Iterable<TensorOf<B>>): MaybeAsyncTask<R> {
+  *#releasingAfter<R>(task: MaybeAsyncTask<R>, copies: readonly TensorOf<B>[]): MaybeAsyncTask<R> {
     try {
       return yield* task;
     } finally {
-      // A registered parameter passed as a gradient was not copied (the step rejects it).
-      for (const tensor of captured) if (!this.#paramTensors.has(tensor)) this.#backend.disposeTensor(tensor);
+      for (const copy of copies) this.#backend.disposeTensor(copy);
     }
   }
 
@@ -587,20 +586,26 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
    * Copies every gradient now, when `step()` is called on an asynchronous backend with
    * {@link TensorBackend.capture}: the step, whenever it runs, checks and uses these.
    */
-  #captureGradients(grads: TensorTree<TensorOf<B>>): Map<string, TensorOf<B>> {
+  #captureGradients(grads: TensorTree<TensorOf<B>>): { grads: Map<string, TensorOf<B>>; copies: TensorOf<B>[] } {
     const backend = this.#backend;
     const flat = flattenTensorTree(grads, (v): v is TensorOf<B> => backend.isTensor(v), 'gradient', backend.name);
     const captured = new Map<string, TensorOf<B>>();
+    const copies: TensorOf<B>[] = [];
     try {
       for (const [name, grad] of flat) {
-        if (this.#paramTensors.has(grad)) captured.set(name, grad); // rejected by the step itself
-        else captured.set(name, backend.capture!(grad));
+        if (this.#paramTensors.has(grad)) {
+          captured.set(name, grad); // not copied: the step rejects a parameter as its own gradient
+        } else {
+          const copy = backend.capture!(grad);
+          copies.push(copy);
+          captured.set(name, copy);
+        }
       }
     } catch (error) {
-      for (const [name, copy] of captured) if (copy !== flat.get(name)) backend.disposeTensor(copy);
+      for (const copy of copies) backend.disposeTensor(copy);
       throw error;
     }
-    return captured;
+    return { grads: captured, copies };
   }
 
   *#stepTask(grads: TensorTree<TensorOf<B>> | ReadonlyMap<string, TensorOf<B>>): MaybeAsyncTask<StepReport> {
