@@ -318,7 +318,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   loadStateFrom(source: StateSource): BackendResult<B, void> {
     return this.#serializePrepared(
       () => ({
-        meta: source.meta,
+        meta: copyInput(source.meta, { code: 'INVALID_STATE_DICT', root: 'dict' }),
         tensors: copyInput(source.tensors, { code: 'INVALID_STATE_DICT', root: 'tensors' }),
         read: (info: StateTensorInfo) => source.read(info),
       }),
