@@ -15,7 +15,7 @@ import { flattenTensorTree, forEachTensor, formatShape, sizeOf, type TensorTree 
 import { isLearningRateScheduler, type LearningRateScheduler } from './schedulers/scheduler.js';
 import { encodeArray } from './state/encoding.js';
 import { checkStateTensor, decodeStateArray, planStateLoad, type LoadPlan } from './state/load-plan.js';
-import type { StateSink, StateSource, StateTensorInfo } from './state/state-stream.js';
+import { STATE_TENSOR_ROLES, type StateSink, type StateSource, type StateTensorInfo, type StateTensorRole } from './state/state-stream.js';
 import {
   STATE_DICT_FORMAT,
   STATE_DICT_VERSION,
@@ -91,8 +91,8 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   #defaults: ResolvedGroupOptions;
   readonly #groups: GroupRecord<TensorOf<B>>[] = [];
   readonly #params = new Map<string, ParamRecord<TensorOf<B>>>();
-  /** Every registered parameter tensor: the same tensor may not be registered twice. */
-  readonly #paramTensors = new Set<unknown>();
+  /** The name of every registered parameter tensor: the same tensor may not be registered twice. */
+  readonly #paramNames = new Map<unknown, string>();
   #stepCount = 0;
   #skippedSteps = 0;
   #pending: Promise<unknown> | undefined;
@@ -338,7 +338,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
       this.#backend.disposeTensor(record.secondMoment);
     }
     this.#params.clear();
-    this.#paramTensors.clear();
+    this.#paramNames.clear();
     this.#groups.length = 0;
   }
 
@@ -451,14 +451,13 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
 
   #prepareParams(params: TensorTree<TensorOf<B>>): Map<string, TensorOf<B>> {
     const backend = this.#backend;
-    const isParameter = backend.isParameter?.bind(backend) ?? ((v: unknown): v is TensorOf<B> => backend.isTensor(v));
-    const flat = flattenTensorTree(params, isParameter, 'parameter', backend.name);
+    const flat = flattenTensorTree(params, (v): v is TensorOf<B> => this.#isParameter(v), 'parameter', backend.name);
     const tensors = new Map<unknown, string>();
     for (const [name, tensor] of flat) {
       if (this.#params.has(name)) {
         throw new RectifyError('DUPLICATE_PARAMETER', `The parameter "${name}" is already registered.`, name);
       }
-      const other = tensors.get(tensor) ?? (this.#paramTensors.has(tensor) ? this.#nameOfParam(tensor) : undefined);
+      const other = tensors.get(tensor) ?? this.#paramNames.get(tensor);
       if (other !== undefined) {
         throw new RectifyError(
           'DUPLICATE_PARAMETER',
@@ -471,9 +470,10 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     return flat;
   }
 
-  #nameOfParam(tensor: unknown): string | undefined {
-    for (const record of this.#params.values()) if (record.param === tensor) return record.name;
-    return undefined;
+  /** What may be registered (and stay registered): `isParameter`, or `isTensor` where a backend has none. */
+  #isParameter(value: unknown): boolean {
+    const backend = this.#backend;
+    return backend.isParameter === undefined ? backend.isTensor(value) : backend.isParameter(value);
   }
 
   /**
@@ -509,7 +509,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   #adopt(group: GroupRecord<TensorOf<B>>, records: readonly ParamRecord<TensorOf<B>>[]): void {
     for (const record of records) {
       this.#params.set(record.name, record);
-      this.#paramTensors.add(record.param);
+      this.#paramNames.set(record.param, record.name);
       group.params.push(record);
     }
   }
@@ -560,7 +560,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
       if (given.has(record)) {
         throw new RectifyError('DUPLICATE_PARAMETER', `The gradient name "${name}" appears twice.`, name);
       }
-      if (this.#paramTensors.has(grad)) {
+      if (this.#paramNames.has(grad)) {
         throw new RectifyError(
           'INVALID_TENSOR',
           `The gradient of "${name}" is a registered parameter tensor itself; pass a separate gradient tensor.`,
@@ -568,8 +568,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
         );
       }
       expectShape(backend.shapeOf(grad), record, `The gradient of "${name}"`);
-      const isParameter = backend.isParameter ?? backend.isTensor;
-      if (!isParameter.call(backend, record.param)) {
+      if (!this.#isParameter(record.param)) {
         throw new RectifyError(
           'INVALID_TENSOR',
           `The parameter "${name}" is no longer a live tensor of the "${backend.name}" backend (released, disposed or detached).`,
@@ -593,7 +592,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     const copies: TensorOf<B>[] = [];
     try {
       for (const [name, grad] of flat) {
-        if (this.#paramTensors.has(grad)) {
+        if (this.#paramNames.has(grad)) {
           captured.set(name, grad); // not copied: the step rejects a parameter as its own gradient
         } else {
           const copy = backend.capture!(grad);
@@ -770,7 +769,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   *#writeStateTask(sink: StateSink, includeParams: boolean): MaybeAsyncTask<void> {
     this.#assertUsable(); // never save a torn state
     const backend = this.#backend;
-    const roles = includeParams ? (['firstMoment', 'secondMoment', 'param'] as const) : (['firstMoment', 'secondMoment'] as const);
+    const roles = includeParams ? STATE_TENSOR_ROLES : STATE_TENSOR_ROLES.filter((role) => role !== 'param');
     const tensors: StateTensorInfo[] = [];
     for (const record of this.#params.values()) {
       for (const role of roles) tensors.push({ name: record.name, role, dtype: backend.dtype, shape: [...record.shape] });
@@ -778,7 +777,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     yield sink.begin(this.#stateMeta(), tensors);
     for (const info of tensors) {
       const record = this.#params.get(info.name)!;
-      const tensor = info.role === 'param' ? record.param : info.role === 'firstMoment' ? record.firstMoment : record.secondMoment;
+      const tensor = tensorOfRole(record, info.role);
       const data = (yield backend.read(tensor)) as HostArray;
       this.#assertUsable();
       yield sink.tensor(info, inDtype(data, backend.dtype));
@@ -809,7 +808,8 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
    */
   *#loadTask(source: StateSource): MaybeAsyncTask<void> {
     this.#assertAlive(); // loading is how a halted optimizer recovers
-    const plan: LoadPlan = planStateLoad(copyInput(source.meta, { code: 'INVALID_STATE_DICT', root: 'dict' }), source.tensors, {
+    // Both callers copied the source's metadata and tensor list when they were called.
+    const plan: LoadPlan = planStateLoad(source.meta, source.tensors, {
       groups: this.#groups.map((group) => group.params.map((p) => p.name)),
       sizes: new Map([...this.#params].map(([name, record]) => [name, sizeOf(record.shape)])),
       dtype: this.#backend.dtype,
@@ -824,7 +824,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
         // Checked again: a source that changed between the passes must not slip through.
         const data = checkStateTensor(info, yield source.read(info), plan.rules);
         const record = this.#params.get(info.name)!;
-        const tensor = info.role === 'param' ? record.param : info.role === 'firstMoment' ? record.firstMoment : record.secondMoment;
+        const tensor = tensorOfRole(record, info.role);
         wrote = true;
         yield this.#backend.write(tensor, data);
         this.#assertAlive();
@@ -848,6 +848,11 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     this.#skippedSteps = plan.skippedSteps;
     this.#halted = undefined;
   }
+}
+
+/** The tensor of `record` that holds `role`. */
+function tensorOfRole<T>(record: ParamRecord<T>, role: StateTensorRole): T {
+  return role === 'param' ? record.param : role === 'firstMoment' ? record.firstMoment : record.secondMoment;
 }
 
 /** Options of {@link RAdam.stateDict}. */
@@ -876,7 +881,7 @@ function stateDictSource(dict: unknown): StateSource {
   for (const name of Object.keys(entries)) {
     const entry = entries[name] as Record<string, unknown> | null;
     if (typeof entry !== 'object' || entry === null) continue; // the plan names what is wrong
-    for (const role of ['firstMoment', 'secondMoment', 'param'] as const) {
+    for (const role of STATE_TENSOR_ROLES) {
       const array = entry[role];
       if (role === 'param' && array === undefined) continue;
       const dtype = array instanceof Float64Array || (array as { dtype?: unknown } | null)?.dtype === 'float64' ? 'float64' : 'float32';

@@ -2,15 +2,15 @@ import type { HostArray } from '../backend.js';
 import { encodeArray, type EncodedArray } from './encoding.js';
 import { decodeStateArray } from './load-plan.js';
 import type { ParamStateEntry, RAdamBinaryStateDict, RAdamStateDict } from './state-dict.js';
+import { STATE_TENSOR_ROLES } from './state-stream.js';
 
-const ARRAY_FIELDS = ['firstMoment', 'secondMoment', 'param'] as const;
 
 function mapArrays<A, Z>(dict: RAdamStateDict<A>, convert: (array: A, where: string) => Z): RAdamStateDict<Z> {
   const params = Object.create(null) as Record<string, ParamStateEntry<Z>>;
   for (const name of Object.keys(dict.params)) {
     const entry = dict.params[name]!;
     const out: Record<string, unknown> = { ...entry };
-    for (const field of ARRAY_FIELDS) {
+    for (const field of STATE_TENSOR_ROLES) {
       const array = entry[field];
       if (array !== undefined) out[field] = convert(array, `${name}.${field}`);
     }

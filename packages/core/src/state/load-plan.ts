@@ -11,7 +11,7 @@ import { formatShape, sizeOf } from '../params.js';
 import { isLearningRateScheduler, type LearningRateScheduler, type SchedulerState } from '../schedulers/scheduler.js';
 import { FLOAT32_LIMIT } from '../kernels/typed-array-kernels.js';
 import { decodeArray } from './encoding.js';
-import type { StateTensorInfo, StateTensorRole } from './state-stream.js';
+import { STATE_TENSOR_ROLES, type StateTensorInfo, type StateTensorRole } from './state-stream.js';
 import { STATE_DICT_FORMAT, STATE_DICT_VERSION } from './state-dict.js';
 
 /** What the optimizer currently has, as far as loading needs to know. */
@@ -108,7 +108,6 @@ export function decodeStateArray(value: unknown, where: string): HostArray {
   return array;
 }
 
-const ROLES: readonly StateTensorRole[] = ['firstMoment', 'secondMoment', 'param'];
 
 /** Re-raises an option error found inside a state dict as a state-dict error. */
 function asStateError<R>(where: string, build: () => R): R {
@@ -238,7 +237,7 @@ function checkTensorList(tensors: unknown, target: LoadTarget): StateTensorInfo[
   const seen = new Set<string>();
   const list: StateTensorInfo[] = [];
   for (const candidate of tensors as unknown[]) {
-    if (!isRecord(candidate) || typeof candidate.name !== 'string' || !ROLES.includes(candidate.role as StateTensorRole)) {
+    if (!isRecord(candidate) || typeof candidate.name !== 'string' || !STATE_TENSOR_ROLES.includes(candidate.role as StateTensorRole)) {
       throw corrupt('a tensor entry must be { name, role, dtype, shape }.', 'tensors');
     }
     const name = candidate.name;

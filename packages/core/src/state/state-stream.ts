@@ -5,6 +5,9 @@ import type { RAdamStateMeta } from './state-dict.js';
 /** Which array of a parameter's state a tensor is. */
 export type StateTensorRole = 'firstMoment' | 'secondMoment' | 'param';
 
+/** Every {@link StateTensorRole}, in the order a state lists a parameter's tensors. */
+export const STATE_TENSOR_ROLES: readonly StateTensorRole[] = Object.freeze(['firstMoment', 'secondMoment', 'param']);
+
 /** One array of an optimizer's state, announced before its data. */
 export interface StateTensorInfo {
   /** The parameter's dotted name. */
