@@ -30,3 +30,4 @@ export {
 export { runReplayCli, type BackendRegistry } from './cli.js';
 export { runSoak, type SoakOptions, type SoakResult } from './soak.js';
 export { SCHEDULER_TOLERANCE, firstMismatch, toleranceFor, type Mismatch, type Tolerance } from './tolerance.js';
+export { REQUIRE_ALL_BACKENDS_VARIABLE, everyBackendRequired } from './environment.js';

@@ -15,6 +15,7 @@ import { replayRadamCase, replaySchedulerCase, type BackendFactory, type RadamRe
 import { expectRejectedUnchanged, snapshot, trainedFixture, B, W, type Fixture } from './fixture.js';
 import { describeIntegrity } from './integrity.js';
 import { describeStateForms } from './state-forms.js';
+import { REQUIRE_ALL_BACKENDS_VARIABLE, everyBackendRequired } from './environment.js';
 import { SCHEDULER_TOLERANCE, firstMismatch, toleranceFor, type Tolerance } from './tolerance.js';
 
 /** Options of {@link describeBackendConformance}. */
@@ -377,4 +378,24 @@ function withNaN(encoded: EncodedArray): EncodedArray {
   const array = decodeArray(encoded)!;
   array[0] = NaN;
   return encodeArray(array);
+}
+
+/**
+ * Stands in for a backend's suites where its environment is missing here. Off CI the suite
+ * is skipped and carries the reason (printed too, so it is never dropped silently); when
+ * {@link everyBackendRequired} (CI) it is one failing test that says what is missing.
+ */
+export function describeUnavailable(name: string, reason: string): void {
+  if (everyBackendRequired()) {
+    describe(`${name}: conformance`, () => {
+      it(`must run here (${REQUIRE_ALL_BACKENDS_VARIABLE}=1)`, () => {
+        throw new Error(`${name} cannot run: ${reason}`);
+      });
+    });
+    return;
+  }
+  console.warn(`[${name}] conformance skipped: ${reason}`);
+  describe.skip(`${name}: conformance`, () => {
+    it(`skipped: ${reason}`, () => undefined);
+  });
 }
