@@ -1,4 +1,5 @@
-import { isRadamCase, loadGoldenFile } from './goldens.js';
+import { loadGoldenFile } from './golden-files.js';
+import { isRadamCase } from './goldens.js';
 import { replayRadamCase, replaySchedulerCase, type BackendFactory } from './replay.js';
 
 /** Named backends the replay CLI can run, e.g. `{ cpu: () => cpuBackend() }`. */

@@ -9,6 +9,11 @@
 export const REQUIRE_ALL_BACKENDS_VARIABLE = 'RECTIFY_REQUIRE_ALL_BACKENDS';
 
 /** True when this run must not skip any backend (CI). */
-export function everyBackendRequired(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
-  return env[REQUIRE_ALL_BACKENDS_VARIABLE] === '1';
+export function everyBackendRequired(env: Readonly<Record<string, string | undefined>> | undefined = nodeEnv()): boolean {
+  return env?.[REQUIRE_ALL_BACKENDS_VARIABLE] === '1';
+}
+
+/** `process.env` in Node; `undefined` in a browser page, which has no `process`. */
+function nodeEnv(): Readonly<Record<string, string | undefined>> | undefined {
+  return (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env;
 }

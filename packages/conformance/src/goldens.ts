@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { RAdamOptions, SchedulerSpec } from '@rectify/core';
 
 /** One parameter of a golden case: its dimensions and row-major data. */
@@ -44,38 +42,15 @@ export interface GoldenFile {
   readonly cases: readonly (RadamGoldenCase | SchedulerGoldenCase)[];
 }
 
-/** The golden files this package ships. */
-export type BundledGolden = 'radam.json' | 'schedulers.json';
-
-/** Absolute path of a golden file shipped with this package. */
-export function bundledGoldenPath(name: BundledGolden): string {
-  return fileURLToPath(new URL(`../goldens/${name}`, import.meta.url));
-}
-
 /**
- * Reads a golden file: a path, or the bare name of a bundled one (`'radam.json'`) when no
- * file of that name exists relative to the working directory.
+ * Checks that `value` (a golden file's parsed JSON) has the shape of one: an object with a
+ * `cases` list. `source` names it in the error. Usable anywhere, browsers included.
  */
-export function loadGoldenFile(pathOrName: string): GoldenFile {
-  const path =
-    !existsSync(pathOrName) && (pathOrName === 'radam.json' || pathOrName === 'schedulers.json')
-      ? bundledGoldenPath(pathOrName)
-      : pathOrName;
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-  if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as GoldenFile).cases)) {
-    throw new Error(`${path} is not a golden file: expected an object with a "cases" list.`);
+export function parseGoldenFile(value: unknown, source: string): GoldenFile {
+  if (typeof value !== 'object' || value === null || !Array.isArray((value as GoldenFile).cases)) {
+    throw new Error(`${source} is not a golden file: expected an object with a "cases" list.`);
   }
-  return parsed as GoldenFile;
-}
-
-/** The bundled RAdam golden cases. */
-export function radamGoldenCases(): readonly RadamGoldenCase[] {
-  return loadGoldenFile(bundledGoldenPath('radam.json')).cases.filter(isRadamCase);
-}
-
-/** The bundled scheduler golden cases. */
-export function schedulerGoldenCases(): readonly SchedulerGoldenCase[] {
-  return loadGoldenFile(bundledGoldenPath('schedulers.json')).cases.filter(isSchedulerCase);
+  return value as GoldenFile;
 }
 
 /** `true` for a learning-rate sequence case. */

@@ -5,29 +5,7 @@
  *
  * @packageDocumentation
  */
-export {
-  bundledGoldenPath,
-  isRadamCase,
-  isSchedulerCase,
-  loadGoldenFile,
-  radamGoldenCases,
-  schedulerGoldenCases,
-  type BundledGolden,
-  type GoldenFile,
-  type GoldenParam,
-  type RadamGoldenCase,
-  type SchedulerGoldenCase,
-} from './goldens.js';
-export {
-  replayRadamCase,
-  replaySchedulerCase,
-  type BackendFactory,
-  type FailedReplay,
-  type Interruption,
-  type RadamReplay,
-  type ReplayedState,
-} from './replay.js';
+export { bundledGoldenPath, loadGoldenFile, radamGoldenCases, schedulerGoldenCases, type BundledGolden } from './golden-files.js';
+export * from './portable.js';
 export { runReplayCli, type BackendRegistry } from './cli.js';
 export { runSoak, type SoakOptions, type SoakResult } from './soak.js';
-export { SCHEDULER_TOLERANCE, firstMismatch, toleranceFor, type Mismatch, type Tolerance } from './tolerance.js';
-export { REQUIRE_ALL_BACKENDS_VARIABLE, everyBackendRequired } from './environment.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { bundledGoldenPath, loadGoldenFile, radamGoldenCases, schedulerGoldenCases } from '../src/goldens.js';
+import { bundledGoldenPath, loadGoldenFile, radamGoldenCases, schedulerGoldenCases } from '../src/golden-files.js';
 import { firstMismatch, toleranceFor } from '../src/tolerance.js';
 
 const shared = (name: string): string => fileURLToPath(new URL(`../../../../shared/conformance/${name}`, import.meta.url));
