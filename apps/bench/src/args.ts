@@ -68,7 +68,8 @@ export const USAGE = `Usage: pnpm bench [options]
                        (always on with --update-readme; \`pnpm soak\` runs it alone)
   --checkpoint         measure safetensors checkpoints instead: save and load of a transformer-sized
                        optimizer with its parameters against the disk's sequential write speed,
-                       peak memory, file size, bit-exact resume, and a SIGKILL loop
+                       peak memory, file size, bit-exact resume, and a SIGKILL loop; on cpu,
+                       cpu-wasm, tfjs-cpu and onnx (or the --backend ones)
   --checkpoint-params <n>  parameters of that model (default 250e6)
   --kills <n>          SIGKILLs of the kill loop (default 200; 0 skips it)
   --checkpoint-dir <dir>   where the files go (default: the OS temporary directory)

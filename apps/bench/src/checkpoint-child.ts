@@ -2,8 +2,8 @@
  * The processes of `pnpm bench --checkpoint` (started by checkpoint.ts, one per
  * measurement, so that each one's memory is its own):
  *
- *   checkpoint-child.js save <file> <params>   build, train one step, save: JSON on stdout
- *   checkpoint-child.js load <file> <params>   build empty, load: JSON on stdout
+ *   checkpoint-child.js save <file> <params> <backend>   build, train, save: JSON on stdout
+ *   checkpoint-child.js load <file> <params> <backend>   build another, load: JSON on stdout
  *   checkpoint-child.js writer <file> <log> <params>
  *       resume from <file> if there is one, then save version after version forever,
  *       logging "start <version> <digest>" before each save and "done <version>" after it.
@@ -60,20 +60,20 @@ async function measure(model: BenchModel, call: () => Promise<unknown>): Promise
   clearInterval(sampler);
   const mark = kernel ? highWaterMark() : undefined;
   const peak = mark ?? Math.max(sampled, process.memoryUsage.rss());
-  const digest = stateDigest(model);
-  stepModel(model, 3);
+  const digest = await stateDigest(model);
+  await stepModel(model, 3);
   return {
     seconds,
     peakExtraBytes: Math.max(0, peak - baseline),
     peakMethod: mark === undefined ? 'sampled' : 'VmHWM',
     baselineRssBytes: baseline,
     digest,
-    digestAfterStep: stateDigest(model),
+    digestAfterStep: await stateDigest(model),
   };
 }
 
 async function writer(file: string, log: string, params: number): Promise<never> {
-  const model = buildModel(transformerShapes(params), { seed: 1 });
+  const model = await buildModel(transformerShapes(params), { seed: 1 });
   const saved = await loadCheckpoint<{ version: number }>(file, model.opt);
   const out = openSync(log, 'a');
   const line = (text: string): void => {
@@ -82,8 +82,8 @@ async function writer(file: string, log: string, params: number): Promise<never>
   };
   process.stdout.write('ready\n');
   for (let version = (saved?.version ?? 0) + 1; ; version++) {
-    stepModel(model, version);
-    line(`start ${version} ${stateDigest(model)}`);
+    await stepModel(model, version);
+    line(`start ${version} ${await stateDigest(model)}`);
     await saveCheckpoint(file, model.opt, { version }, { includeParams: true });
     line(`done ${version}`);
   }
@@ -94,13 +94,14 @@ async function main(): Promise<void> {
   if (file === undefined) throw new Error('usage: checkpoint-child.js save|load|writer <file> …');
   if (mode === 'writer') await writer(file, rest[0]!, Number(rest[1]));
   const shapes = transformerShapes(Number(rest[0]));
+  const backend = rest[1] ?? 'cpu';
   let report: ChildReport;
   if (mode === 'save') {
-    const model = buildModel(shapes, { seed: 1 });
-    stepModel(model, 2);
+    const model = await buildModel(shapes, { seed: 1 }, backend);
+    await stepModel(model, 2);
     report = await measure(model, () => saveCheckpoint(file, model.opt, { bench: true }, { includeParams: true }));
   } else if (mode === 'load') {
-    const model = buildModel(shapes, { fill: 0 });
+    const model = await buildModel(shapes, { fill: 0 }, backend);
     report = await measure(model, () => loadCheckpoint(file, model.opt));
   } else {
     throw new Error(`unknown mode ${mode}`);

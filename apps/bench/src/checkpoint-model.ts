@@ -1,11 +1,12 @@
 /**
  * The model of `pnpm bench --checkpoint`: parameter shapes split like a GPT-style
  * transformer (one large token embedding, a few large matrices per layer, many small
- * biases and norms), an optimizer over them on `cpu`, and a digest of its whole state.
+ * biases and norms), an optimizer over them on any bench backend, and a digest of its
+ * whole state.
  */
-import { RAdam } from '@rectify/core';
-import { cpuBackend } from '@rectify/backend-cpu';
+import { RAdam, type TensorBackend } from '@rectify/core';
 import { createHash } from 'node:crypto';
+import { findBenchBackend } from './bench-backends.js';
 
 /** One parameter: its name and element count. */
 export interface ParamShape {
@@ -59,54 +60,82 @@ export function fillPseudoRandom(array: Float32Array, seed: number): Float32Arra
   return array;
 }
 
-/** The optimizer of a bench process and its parameters. */
+/** The optimizer of a bench process, on one backend, and its parameters. */
 export interface BenchModel {
-  readonly opt: RAdam<ReturnType<typeof cpuBackend>>;
-  readonly params: Record<string, Float32Array>;
+  readonly opt: RAdam<TensorBackend<unknown>>;
+  readonly backend: TensorBackend<unknown>;
+  readonly params: Record<string, unknown>;
   readonly shapes: readonly ParamShape[];
 }
 
+/** The backends the checkpoint bench resumes on (issue: bit-exact on each of them). */
+export const CHECKPOINT_BACKENDS = ['cpu', 'cpu-wasm', 'tfjs-cpu', 'onnx'] as const;
+
 /**
- * An optimizer over `shapes` on `cpu`, parameters pseudo-random (`seed`) or all `fill`.
- * Every page of every parameter and moment is written now (zeroed memory is mapped lazily
- * by the OS), so that RSS counts the optimizer's own memory before anything is measured.
+ * An optimizer over `shapes` on the bench backend `backendName`, parameters pseudo-random
+ * (`seed`) or all `fill`, then one step: every page of every parameter and moment is then
+ * written (large zeroed allocations are mapped lazily by the OS), so that RSS counts the
+ * optimizer's own memory before anything is measured.
  */
-export function buildModel(shapes: readonly ParamShape[], init: { readonly seed: number } | { readonly fill: number }): BenchModel {
-  const base = cpuBackend();
-  const backend: ReturnType<typeof cpuBackend> = { ...base, zerosLike: (like) => new Float32Array(like.length).fill(0) };
+export async function buildModel(
+  shapes: readonly ParamShape[],
+  init: { readonly seed: number } | { readonly fill: number },
+  backendName: string = 'cpu',
+): Promise<BenchModel> {
+  const entry = findBenchBackend(backendName);
+  if (entry === undefined) throw new Error(`unknown backend ${backendName}`);
+  const backend = (await entry.create()) as TensorBackend<unknown>;
   const opt = new RAdam(backend, { lr: 1e-3, weightDecay: 0.01 });
-  const params: Record<string, Float32Array> = {};
+  const params: Record<string, unknown> = {};
+  const largest = Math.max(...shapes.map((s) => s.size));
+  const host = new Float32Array(largest);
   shapes.forEach(({ name, size }, i) => {
-    const array = new Float32Array(size);
-    params[name] = 'seed' in init ? fillPseudoRandom(array, init.seed + i) : array.fill(init.fill);
+    const view = host.subarray(0, size);
+    params[name] = backend.fromArray('seed' in init ? fillPseudoRandom(view, init.seed + i) : view.fill(init.fill), [size]);
   });
   opt.registerTrainableWeights(params);
-  return { opt, params, shapes };
+  const model = { opt, backend, params, shapes };
+  await stepModel(model, 0);
+  return model;
 }
 
 /**
- * One step with pseudo-random gradients (`seed`): every gradient is a view into one scratch
- * array as long as the largest tensor, so the step costs one tensor of memory.
+ * One step with pseudo-random gradients (`seed`): views into one scratch array as long as
+ * the largest tensor where the backend takes plain `Float32Array`s (cpu, cpu-wasm) or wraps
+ * them (onnx); backend copies otherwise (tfjs), released after the step.
  */
-export function stepModel(model: BenchModel, seed: number): void {
+export async function stepModel(model: BenchModel, seed: number): Promise<void> {
+  const { backend } = model;
   const largest = Math.max(...model.shapes.map((s) => s.size));
   const scratch = fillPseudoRandom(new Float32Array(largest), seed);
-  const grads: Record<string, Float32Array> = {};
-  for (const { name, size } of model.shapes) grads[name] = scratch.subarray(0, size);
-  model.opt.step(grads);
+  const wrap = (backend as { wrap?: (data: Float32Array) => unknown }).wrap?.bind(backend);
+  const plain = backend.isTensor(scratch);
+  const grads: Record<string, unknown> = {};
+  const copies: unknown[] = [];
+  for (const { name, size } of model.shapes) {
+    const view = scratch.subarray(0, size);
+    if (plain) grads[name] = view;
+    else if (wrap !== undefined) grads[name] = wrap(view);
+    else copies.push((grads[name] = backend.fromArray(view, [size])));
+  }
+  try {
+    await model.opt.step(grads);
+  } finally {
+    for (const copy of copies) backend.disposeTensor(copy);
+  }
 }
 
 /** SHA-256 over every parameter, moment and step count, in registration order: equal digests, bit-equal states. */
-export function stateDigest(model: BenchModel): string {
+export async function stateDigest(model: BenchModel): Promise<string> {
   const hash = createHash('sha256');
   const add = (array: Float32Array | Float64Array): void => {
     hash.update(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
   };
   for (const { name } of model.shapes) {
-    const state = model.opt.readState(name);
+    const state = await model.opt.readState(name);
     add(state.firstMoment);
     add(state.secondMoment);
-    add(model.params[name]!);
+    add(await model.backend.read(model.params[name]));
     hash.update(`${name}:${state.step};`);
   }
   hash.update(`stepCount:${model.opt.stepCount}`);

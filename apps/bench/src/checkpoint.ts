@@ -1,11 +1,13 @@
 /**
  * `pnpm bench --checkpoint`: safetensors checkpoints of a transformer-sized optimizer
- * (with its parameters) on `cpu`, against this machine's disk.
+ * (with its parameters) on each CPU backend (`cpu`, `cpu-wasm`, `tfjs-cpu`, `onnx`, or
+ * those of `--backend`), against this machine's disk.
  *
  * - The disk: the same number of bytes written sequentially (8 MiB writes) and fsynced.
- * - Save and load, each in a fresh process (checkpoint-child.ts): time, throughput,
- *   peak resident memory above what the process held before the call, and the state's
- *   digest after loading and after one more step on both sides (bit-exact resume).
+ * - Per backend, save and load, each in a fresh process (checkpoint-child.ts): time,
+ *   throughput, peak resident memory above what the process held before the call, and
+ *   the state's digest after loading and after one more step on both sides (bit-exact
+ *   resume).
  * - The file's size against the raw bytes of its tensors.
  * - A kill loop: a writer process that resumes from the file and saves version after
  *   version is SIGKILLed at a random point, `--kills` times; after each kill the file must
@@ -20,7 +22,7 @@ import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildReport } from './checkpoint-child.js';
-import { buildModel, stateDigest, transformerShapes } from './checkpoint-model.js';
+import { CHECKPOINT_BACKENDS, buildModel, stateDigest, transformerShapes } from './checkpoint-model.js';
 import { describeMachine, machineInfo, type MachineInfo } from './machine.js';
 
 const CHILD = fileURLToPath(new URL('./checkpoint-child.js', import.meta.url));
@@ -35,6 +37,17 @@ export interface CheckpointBenchOptions {
   readonly kills: number;
   /** Where the files go (their disk is the one measured). */
   readonly dir: string;
+  /** The backends to save and load on (default {@link CHECKPOINT_BACKENDS}). */
+  readonly backends?: readonly string[];
+}
+
+/** Save and load of one backend. */
+export interface CheckpointBackendRun {
+  readonly backend: string;
+  readonly fileBytes: number;
+  readonly save: ChildReport;
+  readonly load: ChildReport;
+  readonly bitExact: { readonly afterLoad: boolean; readonly afterStep: boolean };
 }
 
 /** Every figure of one run. */
@@ -44,12 +57,9 @@ export interface CheckpointBenchResult {
   readonly tensors: number;
   readonly largestTensorBytes: number;
   readonly rawBytes: number;
-  readonly fileBytes: number;
   /** Sequential write with fsync, bytes per second. */
   readonly diskBytesPerSecond: number;
-  readonly save: ChildReport;
-  readonly load: ChildReport;
-  readonly bitExact: { readonly afterLoad: boolean; readonly afterStep: boolean };
+  readonly runs: readonly CheckpointBackendRun[];
   readonly killLoop: KillLoopResult;
 }
 
@@ -125,7 +135,7 @@ async function killLoop(dir: string, kills: number, log: (line: string) => void)
   const file = join(dir, 'kill-loop.safetensors');
   const logFile = join(dir, 'kill-loop.log');
   const shapes = transformerShapes(KILL_LOOP_PARAMS);
-  const model = buildModel(shapes, { fill: 0 });
+  const model = await buildModel(shapes, { fill: 0 });
   let insideSave = 0;
   let inFlightVersionLoaded = 0;
   let versions = 0; // the version the file held at the last check
@@ -148,7 +158,7 @@ async function killLoop(dir: string, kills: number, log: (line: string) => void)
     if (version !== completed && version !== lastStarted) {
       throw new Error(`kill ${kill}: the file holds version ${version}; the last save completed was ${completed}, the one in flight ${lastStarted}`);
     }
-    if (version > 0 && stateDigest(model) !== digests.get(version)) {
+    if (version > 0 && (await stateDigest(model)) !== digests.get(version)) {
       throw new Error(`kill ${kill}: the file's version ${version} loads, but its state differs from what was saved`);
     }
     if (version === lastStarted && lastStarted > lastDone) inFlightVersionLoaded++;
@@ -173,23 +183,29 @@ const MiB = 2 ** 20;
 export function checkpointMarkdown(r: CheckpointBenchResult): string {
   const gb = (bytes: number): string => `${(bytes / 1e9).toFixed(2)} GB`;
   const rate = (bytes: number, seconds: number): string => `${(bytes / seconds / 1e9).toFixed(2)} GB/s`;
-  const share = (seconds: number): string => `${((r.fileBytes / seconds / r.diskBytesPerSecond) * 100).toFixed(0)}%`;
+  const share = (bytes: number, seconds: number): string => `${((bytes / seconds / r.diskBytesPerSecond) * 100).toFixed(0)}%`;
   const mem = (c: ChildReport): string => `${(c.peakExtraBytes / MiB).toFixed(1)} MiB (${c.peakMethod})`;
+  const exact = (run: CheckpointBackendRun): string =>
+    run.bitExact.afterLoad && run.bitExact.afterStep ? 'yes' : `NO (after load ${run.bitExact.afterLoad}, after a step ${run.bitExact.afterStep})`;
   const k = r.killLoop;
+  const rows = r.runs.flatMap((run) => [
+    `| \`${run.backend}\` saveCheckpoint | ${run.save.seconds.toFixed(2)} s | ${rate(run.fileBytes, run.save.seconds)} | ${share(run.fileBytes, run.save.seconds)} | ${mem(run.save)} | |`,
+    `| \`${run.backend}\` loadCheckpoint (page cache warm) | ${run.load.seconds.toFixed(2)} s | ${rate(run.fileBytes, run.load.seconds)} | ${share(run.fileBytes, run.load.seconds)} | ${mem(run.load)} | ${exact(run)} |`,
+  ]);
+  const fileBytes = r.runs[0]?.fileBytes ?? r.rawBytes;
   return [
     `Checkpoint of ${(r.params / 1e6).toFixed(1)}M float32 parameters in ${r.tensors} parameter tensors (largest ${(r.largestTensorBytes / MiB).toFixed(0)} MiB), ` +
-      `with moments and parameters (${3 * r.tensors} tensors in the file), on \`cpu\`; ${describeMachine(r.machine)}.`,
+      `with moments and parameters (${3 * r.tensors} tensors in the file), saved and loaded in fresh processes on each backend; ${describeMachine(r.machine)}.`,
     '',
-    '| | time | throughput | of disk write | peak RSS above the optimizer |',
-    '| --- | --- | --- | --- | --- |',
-    `| disk: sequential write + fsync | ${(r.fileBytes / r.diskBytesPerSecond).toFixed(2)} s | ${rate(r.diskBytesPerSecond, 1)} | 100% | |`,
-    `| saveCheckpoint (.safetensors) | ${r.save.seconds.toFixed(2)} s | ${rate(r.fileBytes, r.save.seconds)} | ${share(r.save.seconds)} | ${mem(r.save)} |`,
-    `| loadCheckpoint (page cache warm) | ${r.load.seconds.toFixed(2)} s | ${rate(r.fileBytes, r.load.seconds)} | ${share(r.load.seconds)} | ${mem(r.load)} |`,
+    '| | time | throughput | of disk write | peak RSS above the optimizer | bit-exact resume |',
+    '| --- | --- | --- | --- | --- | --- |',
+    `| disk: sequential write + fsync | ${(r.rawBytes / r.diskBytesPerSecond).toFixed(2)} s | ${rate(r.diskBytesPerSecond, 1)} | 100% | | |`,
+    ...rows,
     '',
-    `File ${gb(r.fileBytes)} for ${gb(r.rawBytes)} of tensors: ${(((r.fileBytes - r.rawBytes) / r.rawBytes) * 100).toFixed(4)}% overhead. ` +
-      `Bit-exact resume: state after load ${r.bitExact.afterLoad ? 'equal' : 'DIFFERENT'}, after one more step ${r.bitExact.afterStep ? 'equal' : 'DIFFERENT'}.`,
+    `File ${gb(fileBytes)} for ${gb(r.rawBytes)} of tensors: ${(((fileBytes - r.rawBytes) / r.rawBytes) * 100).toFixed(4)}% overhead. ` +
+      'Bit-exact resume: the loading process\'s state digest (SHA-256 of every parameter, moment and step count) equals the saving one\'s, right after the load and after one more step on both.',
     '',
-    `Kill loop: ${k.kills} SIGKILLs of a writer saving a ${(k.params / 1e6).toFixed(2)}M-parameter checkpoint (${(k.fileBytes / 1e6).toFixed(1)} MB) over and over, ` +
+    `Kill loop (\`cpu\`): ${k.kills} SIGKILLs of a writer saving a ${(k.params / 1e6).toFixed(2)}M-parameter checkpoint (${(k.fileBytes / 1e6).toFixed(1)} MB) over and over, ` +
       `${k.insideSave} of them inside a save; every time the file loaded and equalled the version logged for it ` +
       `(${k.inFlightVersionLoaded} times the save in flight, committed just before the kill; never an older one); ` +
       `${k.versions} versions in ${k.seconds.toFixed(0)} s; ${k.leftoverFiles} temporary files left for the next save to sweep.`,
@@ -207,14 +223,24 @@ export async function runCheckpointBench(options: CheckpointBenchOptions, log: (
     log(`checkpoint bench: ${params} parameters in ${shapes.length} tensors, files in ${dir}`);
     log('disk: sequential write with fsync …');
     const diskBytesPerSecond = await diskWriteSpeed(join(dir, 'disk.bin'), rawBytes);
-    log('save …');
-    const save = await runChild(['save', file, String(options.params)]);
-    const fileBytes = statSync(file).size;
-    const info = await readCheckpoint(file);
-    if (info?.container !== 'safetensors') throw new Error('the bench file is not a safetensors checkpoint');
-    log('load …');
-    const load = await runChild(['load', file, String(options.params)]);
-    rmSync(file);
+    const runs: CheckpointBackendRun[] = [];
+    for (const backend of options.backends ?? CHECKPOINT_BACKENDS) {
+      log(`${backend}: save …`);
+      const save = await runChild(['save', file, String(options.params), backend]);
+      const fileBytes = statSync(file).size;
+      const info = await readCheckpoint(file);
+      if (info?.container !== 'safetensors') throw new Error('the bench file is not a safetensors checkpoint');
+      log(`${backend}: load …`);
+      const load = await runChild(['load', file, String(options.params), backend]);
+      rmSync(file);
+      runs.push({
+        backend,
+        fileBytes,
+        save,
+        load,
+        bitExact: { afterLoad: save.digest === load.digest, afterStep: save.digestAfterStep === load.digestAfterStep },
+      });
+    }
     log(`kill loop: ${options.kills} kills …`);
     const killLoopResult = await killLoop(dir, options.kills, log);
     return {
@@ -223,11 +249,8 @@ export async function runCheckpointBench(options: CheckpointBenchOptions, log: (
       tensors: shapes.length,
       largestTensorBytes: Math.max(...shapes.map((s) => s.size)) * 4,
       rawBytes,
-      fileBytes,
       diskBytesPerSecond,
-      save,
-      load,
-      bitExact: { afterLoad: save.digest === load.digest, afterStep: save.digestAfterStep === load.digestAfterStep },
+      runs,
       killLoop: killLoopResult,
     };
   } finally {

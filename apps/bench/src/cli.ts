@@ -73,7 +73,7 @@ async function runMatrix(args: BenchArgs): Promise<void> {
 /** `--checkpoint`: results/checkpoint.{json,md} and the figures on stdout. */
 async function runCheckpoints(args: BenchArgs): Promise<void> {
   const result = await runCheckpointBench(
-    { params: args.checkpointParams, kills: args.kills, dir: args.checkpointDir ?? tmpdir() },
+    { params: args.checkpointParams, kills: args.kills, dir: args.checkpointDir ?? tmpdir(), ...(args.backends === undefined ? {} : { backends: args.backends }) },
     logToStderr,
   );
   const markdown = checkpointMarkdown(result);
@@ -82,8 +82,8 @@ async function runCheckpoints(args: BenchArgs): Promise<void> {
   await writeFile(new URL('checkpoint.md', RESULTS_DIR), `# Checkpoint benchmark\n\n${markdown}\n`);
   process.stdout.write(`${markdown}\n`);
   logToStderr(`wrote ${fileURLToPath(RESULTS_DIR)}checkpoint.{json,md}`);
-  const failed = !result.bitExact.afterLoad || !result.bitExact.afterStep;
-  if (failed) throw new Error('the loaded state is not bit-exact');
+  const inexact = result.runs.filter((run) => !run.bitExact.afterLoad || !run.bitExact.afterStep).map((run) => run.backend);
+  if (inexact.length > 0) throw new Error(`the loaded state is not bit-exact on ${inexact.join(', ')}`);
 }
 
 async function main(): Promise<void> {

@@ -59,6 +59,12 @@ export function cpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     write: (tensor, data) => {
       tensor.set(data);
     },
+    readInto: (tensor, begin, target) => {
+      target.set(tensor.subarray(begin, begin + target.length));
+    },
+    writeRange: (tensor, begin, data) => {
+      tensor.set(data, begin);
+    },
     disposeTensor: () => {
       // Typed arrays are garbage-collected: nothing to release.
     },

@@ -1,4 +1,4 @@
-import { RAdam, type HostArray } from '@rectify/core';
+import { RAdam, STATE_CHUNK_ELEMENTS, type HostArray } from '@rectify/core';
 import { loadCheckpoint, readCheckpoint, saveCheckpoint } from '@rectify/core/node';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -216,30 +216,81 @@ describe('safetensors checkpoints: an independent NumPy reader', () => {
 });
 
 describe('safetensors checkpoints: streaming', () => {
-  it('each tensor is on disk before the next one is read from the backend (nothing is buffered)', async () => {
+  it('each piece is on disk before the next one is read from the backend (nothing is buffered)', async () => {
     const dir = fresh();
     const path = join(dir, 'opt.safetensors');
-    const sizes: number[] = [];
+    const reads: [number, number, number][] = [];
     const base = cpuBackend();
     const spy = {
       ...base,
-      read: (tensor: Float32Array) => {
+      readInto: (tensor: Float32Array, begin: number, target: Float32Array) => {
         // The data file is the largest temporary one (the other holds the commit record).
-        sizes.push(Math.max(0, ...temporaries(dir).map((f) => statSync(join(dir, f)).size)));
-        return base.read(tensor);
+        reads.push([Math.max(0, ...temporaries(dir).map((f) => statSync(join(dir, f)).size)), begin, target.length]);
+        base.readInto!(tensor, begin, target);
       },
     };
     const opt = new RAdam(spy, { lr: 0.01 });
-    const params = { a: new Float32Array(1000).fill(1), b: new Float32Array(3).fill(2), c: new Float32Array(500).fill(3) };
+    // `a` is larger than a piece (STATE_CHUNK_ELEMENTS): it streams in three.
+    const big = 2 * STATE_CHUNK_ELEMENTS + 5;
+    const params = { a: new Float32Array(big).fill(1), b: new Float32Array(3).fill(2), c: new Float32Array(500).fill(3) };
     opt.registerTrainableWeights(params);
+    opt.step({ a: new Float32Array(big).fill(0.5), b: new Float32Array(3).fill(-1), c: new Float32Array(500).fill(2) });
     await saveCheckpoint(path, opt, undefined, { includeParams: true });
     const info = await readCheckpoint(path);
     if (info?.container !== 'safetensors') throw new Error('expected safetensors');
-    // Before reading tensor k, the file holds the header and tensors 0 … k-1: their bytes.
-    expect(sizes).toEqual(info.tensors.map((t) => t.begin));
-    expect(info.tensors.map((t) => t.end - t.begin)).toEqual([4000, 4000, 4000, 12, 12, 12, 2000, 2000, 2000]);
+    const pieces = (t: { begin: number; end: number }): [number, number, number][] => {
+      const n = (t.end - t.begin) / 4;
+      const out: [number, number, number][] = [];
+      for (let at = 0; at < n; at += STATE_CHUNK_ELEMENTS) out.push([t.begin + at * 4, at, Math.min(STATE_CHUNK_ELEMENTS, n - at)]);
+      return out;
+    };
+    // Before reading a piece, the file holds the header and every earlier piece: their bytes.
+    expect(reads).toEqual(info.tensors.flatMap(pieces));
+    expect(reads.filter(([, , n]) => n > STATE_CHUNK_ELEMENTS)).toEqual([]);
+    const target = sized({ a: big, b: 3, c: 500 }, 9);
+    await loadCheckpoint(path, target.opt);
+    expect(digests(target)).toEqual(digests({ opt, params }));
+  });
+
+  it('a parameter with no elements saves and loads (one empty piece)', async () => {
+    const path = join(fresh(), 'opt.safetensors');
+    const source = sized({ e: 0, w: 4 }, 1);
+    source.opt.step({ e: new Float32Array(0), w: new Float32Array(4).fill(0.25) });
+    await saveCheckpoint(path, source.opt, undefined, { includeParams: true });
+    const info = await readCheckpoint(path);
+    if (info?.container !== 'safetensors') throw new Error('expected safetensors');
+    expect(info.tensors.map((t) => [t.key, t.end - t.begin])).toEqual([
+      ['e.exp_avg', 0], ['e.exp_avg_sq', 0], ['e.param', 0], ['w.exp_avg', 16], ['w.exp_avg_sq', 16], ['w.param', 16],
+    ]);
+    const target = sized({ e: 0, w: 4 }, 7);
+    await loadCheckpoint(path, target.opt);
+    expect(digests(target)).toEqual(digests(source));
+    expect(target.opt.readState('w').step).toBe(1);
   });
 });
+
+/** An optimizer over float32 parameters of the given sizes, all `fill`. */
+function sized(sizes: Record<string, number>, fill: number): { opt: RAdam<ReturnType<typeof cpuBackend>>; params: Record<string, Float32Array> } {
+  const opt = new RAdam(cpuBackend(), { lr: 0.01 });
+  const params = Object.fromEntries(Object.entries(sizes).map(([name, size]) => [name, new Float32Array(size).fill(fill)]));
+  opt.registerTrainableWeights(params);
+  return { opt, params };
+}
+
+/** SHA-256 of every parameter and moment, and every step count. */
+function digests({ opt, params }: { opt: RAdam<ReturnType<typeof cpuBackend>>; params: Record<string, Float32Array> }): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(params).flatMap(([name, param]) => {
+      const state = opt.readState(name);
+      return [
+        [`${name}.param`, sha256(param)],
+        [`${name}.exp_avg`, sha256(state.firstMoment)],
+        [`${name}.exp_avg_sq`, sha256(state.secondMoment)],
+        [`${name}.step`, String(state.step)],
+      ];
+    }),
+  );
+}
 
 describe('safetensors checkpoints: damaged files and wrong optimizers', () => {
   /** Saves a trained optimizer, damages the file, and expects `code` from loading it into an unchanged optimizer. */

@@ -81,6 +81,30 @@ describe('cpu-wasm memory', () => {
     expect(b.sumOfSquares([tensors[1]!, tensors[2]!])).toBe(300_000 * 1 + 300_000 * 4);
   });
 
+  it('works on addresses past 2 GiB: tables, staging of user arrays, partial sums (no signed-shift overflow)', { timeout: 60_000 }, async () => {
+    // A 250M-parameter optimizer's state is 3 GB: its tables and staging areas lie past 2^31.
+    const values = Float32Array.from({ length: 5000 }, (_, i) => Math.sin(i));
+    const grads = Float32Array.from({ length: 5000 }, (_, i) => Math.cos(3 * i));
+    const run = async (filler: number): Promise<{ param: number[]; state: number[]; addresses: number }> => {
+      const b = await backend({ threads: 2, parallelThreshold: 0, chunkElements: 1024 });
+      const fill = filler > 0 ? b.zeros(filler) : undefined;
+      const param = b.fromArray(values, [values.length]);
+      const optimizer = new RAdam(b, { lr: 0.01, gradClipNorm: 1 });
+      optimizer.registerTrainableWeights({ param });
+      // The gradient is the user's own array: staged into the memory at every step.
+      for (let i = 0; i < 6; i++) optimizer.step({ param: grads });
+      const state = optimizer.readState('param');
+      const result = { param: Array.from(param), state: [...state.firstMoment, ...state.secondMoment], addresses: param.byteOffset };
+      if (fill !== undefined) b.disposeTensor(fill);
+      return result;
+    };
+    const low = await run(0);
+    const high = await run(560 * MiB); // 2.19 GB of filler before everything else
+    expect(high.addresses).toBeGreaterThan(2 ** 31);
+    expect(high.param).toEqual(low.param);
+    expect(high.state).toEqual(low.state);
+  });
+
   it('throws OUT_OF_MEMORY past maximumMemoryMiB, and frees disposed tensors for reuse', async () => {
     const b = await backend({ threads: 1, initialMemoryMiB: 1, maximumMemoryMiB: 2 });
     const used = b.memoryStats().usedBytes;

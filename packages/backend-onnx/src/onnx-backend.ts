@@ -271,6 +271,14 @@ class OnnxRuntimeBackend implements OnnxBackend {
     this.#live(tensor).data.set(data);
   }
 
+  readInto(tensor: OnnxTensor, begin: number, target: HostArray): void {
+    target.set(this.#live(tensor).data.subarray(begin, begin + target.length));
+  }
+
+  writeRange(tensor: OnnxTensor, begin: number, data: HostArray): void {
+    this.#live(tensor).data.set(data, begin);
+  }
+
   disposeTensor(tensor: OnnxTensor): void {
     tensor.release();
   }

@@ -203,6 +203,21 @@ export function tfjsBackend(options: TfjsBackendOptions = {}): SyncTfjsBackend |
       const variable = liveVariable(tensor, 'the tensor written to');
       tf.tidy(() => variable.assign(tf.tensor(Float32Array.from(data), variable.shape, 'float32')));
     },
+    // Ranges are read (a checkpoint streams in pieces), never written: a variable's data may
+    // be shared with tensors cloned from it, so it is only ever replaced whole.
+    readInto: (tensor, begin, target) => {
+      const piece = tf.tidy(() => tensor.reshape([-1]).slice(begin, target.length));
+      let values: MaybePromise<ArrayLike<number>>;
+      try {
+        values = reader.read(piece);
+      } catch (error) {
+        piece.dispose();
+        throw error;
+      }
+      if (values instanceof Promise) return values.then((v) => target.set(v)).finally(() => piece.dispose());
+      target.set(values as ArrayLike<number>);
+      piece.dispose();
+    },
     disposeTensor: (tensor) => {
       // Not a second dispose() of a variable whose data tf.disposeVariables() already
       // freed: that would unregister whichever variable holds its name now.

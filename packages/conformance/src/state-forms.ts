@@ -98,19 +98,92 @@ export function describeStateForms(createBackend: BackendFactory, timeout: numbe
             announced = tensors;
             events.push('begin');
           },
-          tensor: async (info, data) => {
+          tensor: async (info, data, offset) => {
             await Promise.resolve();
-            events.push(`${info.name}.${info.role}:${data.length}`);
+            events.push(`${info.name}.${info.role}:${offset}+${data.length}`);
           },
         },
         { includeParams: true },
       );
-      expect(events).toEqual(['begin', 'w.firstMoment:6', 'w.secondMoment:6', 'w.param:6', 'b.firstMoment:3', 'b.secondMoment:3', 'b.param:3']);
+      expect(events).toEqual(['begin', 'w.firstMoment:0+6', 'w.secondMoment:0+6', 'w.param:0+6', 'b.firstMoment:0+3', 'b.secondMoment:0+3', 'b.param:0+3']);
       const size = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1);
       expect(announced.map((t) => size(t.shape))).toEqual([6, 6, 6, 3, 3, 3]);
       expect(announced.map((t) => t.dtype)).toEqual(announced.map(() => f.backend.dtype));
       expect([meta!.params.w!.step, size(meta!.params.w!.shape)]).toEqual([3, 6]);
       expect(meta!.stepCount).toBe(3);
+    });
+
+    it('streamed in pieces (chunkElements), the state is the same, bit for bit, and so is the resumed run', { timeout }, async () => {
+      const f = await trainedFixture(createBackend);
+      const whole = (await f.optimizer.stateDict({ binary: true, includeParams: true })) as RAdamBinaryStateDict;
+      // With readInto, pieces of at most 4 elements through one reused buffer; else whole tensors.
+      const pieceOf = (size: number): number[] => (f.backend.readInto === undefined ? [size] : size > 4 ? [4, size - 4] : [size]);
+      const pieces: string[] = [];
+      const assembled = new Map<string, number[]>();
+      const buffers = new Set<ArrayBufferLike>();
+      await f.optimizer.writeStateTo(
+        {
+          begin: () => undefined,
+          tensor: (info, data, offset) => {
+            pieces.push(`${info.name}.${info.role}:${offset}+${data.length}`);
+            buffers.add(data.buffer);
+            const key = `${info.name}.${info.role}`;
+            assembled.set(key, [...(assembled.get(key) ?? []), ...Array.from(data)]);
+          },
+        },
+        { includeParams: true, chunkElements: 4 },
+      );
+      const expectedPieces = (['w', 'b'] as const).flatMap((name) =>
+        (['firstMoment', 'secondMoment', 'param'] as const).flatMap((role) => {
+          let offset = 0;
+          return pieceOf(name === 'w' ? 6 : 3).map((n) => `${name}.${role}:${(offset += n) - n}+${n}`);
+        }),
+      );
+      expect(pieces).toEqual(expectedPieces);
+      if (f.backend.readInto !== undefined) expect(buffers.size).toBe(1);
+      for (const name of ['w', 'b'] as const) {
+        for (const role of ['firstMoment', 'secondMoment', 'param'] as const) {
+          expect(assembled.get(`${name}.${role}`), `${name}.${role}`).toEqual(Array.from(whole.params[name]![role] as HostArray));
+        }
+      }
+
+      const twin = await trainedFixture(createBackend, { lr: 0.5 });
+      const reads: string[] = [];
+      await twin.optimizer.loadStateFrom(
+        {
+          meta: whole,
+          tensors: announcedTensors(whole, f.backend.dtype, true),
+          read: (info, begin, end) => {
+            reads.push(`${info.name}.${info.role}:${begin}-${end}`);
+            return (whole.params[info.name]![info.role] as HostArray).slice(begin, end);
+          },
+        },
+        { chunkElements: 4 },
+      );
+      // Checked in pieces; written in pieces where the backend writes ranges, else whole.
+      const wReads = reads.filter((r) => r.startsWith('w.firstMoment'));
+      expect(wReads).toEqual(['w.firstMoment:0-4', 'w.firstMoment:4-6', ...(twin.backend.writeRange === undefined ? ['w.firstMoment:0-6'] : ['w.firstMoment:0-4', 'w.firstMoment:4-6'])]);
+      expect(await snapshot(twin)).toEqual(await snapshot(f));
+      await f.optimizer.step({ w: f.grad('w'), b: f.grad('b') });
+      await twin.optimizer.step({ w: twin.grad('w'), b: twin.grad('b') });
+      expect(await snapshot(twin)).toEqual(await snapshot(f));
+    });
+
+    it('a chunkElements that is not a positive integer is INVALID_OPTION, and nothing changes', { timeout }, async () => {
+      const f = await trainedFixture(createBackend);
+      const dict = (await f.optimizer.stateDict({ binary: true })) as RAdamBinaryStateDict;
+      const source: StateSource = {
+        meta: dict,
+        tensors: announcedTensors(dict, f.backend.dtype, false),
+        read: (info, begin, end) => (dict.params[info.name]![info.role] as HostArray).subarray(begin, end),
+      };
+      for (const chunkElements of [0, -1, 2.5, NaN, Infinity, '4' as unknown as number]) {
+        let wrote = 0;
+        const sink = { begin: () => void wrote++, tensor: () => void wrote++ };
+        await expectRejectedUnchanged(f, () => f.optimizer.writeStateTo(sink, { chunkElements }), 'INVALID_OPTION', 'chunkElements');
+        expect(wrote).toBe(0);
+        await expectRejectedUnchanged(f, () => f.optimizer.loadStateFrom(source, { chunkElements }), 'INVALID_OPTION', 'chunkElements');
+      }
     });
 
     it('a step called while a state streams to an asynchronous sink waits (async backend) or is refused (sync)', { timeout }, async () => {
@@ -150,9 +223,9 @@ export function describeStateForms(createBackend: BackendFactory, timeout: numbe
         tensors: Object.keys(dict.params).flatMap((name) =>
           (['firstMoment', 'secondMoment'] as const).map((role) => ({ name, role, dtype: f.backend.dtype, shape: dict.params[name]!.shape })),
         ),
-        read: (info) => {
+        read: (info, begin, end) => {
           reads.push(`${info.name}.${info.role}`);
-          const data = dict.params[info.name]![info.role] as HostArray;
+          const data = (dict.params[info.name]![info.role] as HostArray).subarray(begin, end);
           return info.name === 'b' && info.role === bad ? data.map(() => NaN) : data;
         },
       });
@@ -176,8 +249,8 @@ export function describeStateForms(createBackend: BackendFactory, timeout: numbe
         await f.optimizer.loadStateFrom({
           meta: dict,
           tensors,
-          read: (info) => {
-            const data = dict.params[info.name]![info.role] as HostArray;
+          read: (info, begin, end) => {
+            const data = (dict.params[info.name]![info.role] as HostArray).subarray(begin, end);
             return ++reads > tensors.length + 1 ? data.map(() => NaN) : data;
           },
         });
@@ -189,4 +262,10 @@ export function describeStateForms(createBackend: BackendFactory, timeout: numbe
       expect(f.optimizer.haltedBy?.code).toBe('BACKEND_ERROR');
     });
   });
+}
+
+/** The tensors a state dict holds, as a source announces them. */
+function announcedTensors(dict: RAdamBinaryStateDict, dtype: StateTensorInfo['dtype'], includeParams: boolean): StateTensorInfo[] {
+  const roles = includeParams ? (['firstMoment', 'secondMoment', 'param'] as const) : (['firstMoment', 'secondMoment'] as const);
+  return Object.keys(dict.params).flatMap((name) => roles.map((role) => ({ name, role, dtype, shape: dict.params[name]!.shape })));
 }

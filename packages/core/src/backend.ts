@@ -127,6 +127,24 @@ export interface TensorBackend<T = unknown> {
   disposeTensor(tensor: T): void;
 
   /**
+   * Copies elements `begin … begin + target.length` of `tensor` (row-major) into `target`,
+   * a typed array of the backend's dtype. Optional: with it, saving a state streams every
+   * tensor in pieces of a fixed size through one buffer (`RAdam.writeStateTo`); without
+   * it, through one whole-tensor {@link TensorBackend.read} at a time. Core asks only
+   * for ranges inside the tensor, between steps.
+   */
+  readInto?(tensor: T, begin: number, target: HostArray): MaybePromise<void>;
+  /**
+   * Overwrites elements `begin … begin + data.length` of `tensor` with `data` (the
+   * backend's dtype; not to be kept: core reuses it). Optional: with it, loading a state
+   * writes every tensor in pieces of a fixed size (`RAdam.loadStateFrom`); without it,
+   * with one whole-tensor {@link TensorBackend.write} at a time. Omit it where tensors are
+   * immutable or shared (tfjs). Core validates the data first; a failure here is handled
+   * as for `write` (the optimizer halts).
+   */
+  writeRange?(tensor: T, begin: number, data: HostArray): MaybePromise<void>;
+
+  /**
    * `Σ g²` over every element of every tensor, as one float64 number. Backends should
    * accumulate in float64 where they can and in a fixed order, so the result is
    * deterministic. A NaN or infinite element makes the result non-finite.
@@ -185,6 +203,8 @@ export interface SyncTensorBackend<T = unknown> extends TensorBackend<T> {
   readonly synchronous: true;
   read(tensor: T): HostArray;
   write(tensor: T, data: ArrayLike<number>): void;
+  readInto?(tensor: T, begin: number, target: HostArray): void;
+  writeRange?(tensor: T, begin: number, data: HostArray): void;
   sumOfSquares(tensors: readonly T[]): number;
   allFinite(tensors: readonly T[]): boolean;
   applyRAdam(batches: readonly RAdamBatch<T>[]): boolean;

@@ -50,7 +50,7 @@ export {
   type RAdamStateDict,
   type RAdamStateMeta,
 } from './state/state-dict.js';
-export type { StateSink, StateSource, StateTensorInfo, StateTensorRole } from './state/state-stream.js';
+export { STATE_CHUNK_ELEMENTS, type StateSink, type StateSource, type StateStreamOptions, type StateTensorInfo, type StateTensorRole } from './state/state-stream.js';
 export { MAX_INPUT_DEPTH } from './input-copy.js';
 // Checkpoint containers (safetensors) carry no I/O: usable anywhere, e.g. to upload a state.
 export * from './checkpoint/index.js';

@@ -14,8 +14,16 @@ import {
 import { flattenTensorTree, forEachTensor, formatShape, sizeOf, type TensorTree } from './params.js';
 import { isLearningRateScheduler, type LearningRateScheduler } from './schedulers/scheduler.js';
 import { encodeArray } from './state/encoding.js';
-import { checkStateTensor, decodeStateArray, planStateLoad, type LoadPlan } from './state/load-plan.js';
-import { STATE_TENSOR_ROLES, type StateSink, type StateSource, type StateTensorInfo, type StateTensorRole } from './state/state-stream.js';
+import { checkStatePiece, decodeStateArray, planStateLoad, type LoadPlan } from './state/load-plan.js';
+import {
+  STATE_CHUNK_ELEMENTS,
+  STATE_TENSOR_ROLES,
+  type StateSink,
+  type StateSource,
+  type StateStreamOptions,
+  type StateTensorInfo,
+  type StateTensorRole,
+} from './state/state-stream.js';
 import {
   STATE_DICT_FORMAT,
   STATE_DICT_VERSION,
@@ -275,15 +283,20 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   }
 
   /**
-   * Streams the state to `sink` one tensor at a time: the metadata and the list of
-   * tensors first, then each moment (and each parameter, with `includeParams`) as a host
-   * array. Only one tensor's host copy exists at a time, whatever the model's size. Steps
-   * called meanwhile wait for it to finish.
+   * Streams the state to `sink`: the metadata and the list of tensors first, then each
+   * moment (and each parameter, with `includeParams`) in pieces of at most
+   * `chunkElements` elements, through one reused buffer where the backend reads ranges
+   * ({@link TensorBackend.readInto}; else one whole tensor at a time). The memory it needs
+   * is one piece, whatever the model's size. Steps called meanwhile wait for it to finish.
    *
-   * @throws RectifyError `HALTED`, `DISPOSED`; whatever the sink throws (nothing changes).
+   * @throws RectifyError `INVALID_OPTION` (`chunkElements`), `HALTED`, `DISPOSED`;
+   *   whatever the sink throws (nothing changes).
    */
-  writeStateTo(sink: StateSink, options: { readonly includeParams?: boolean } = {}): BackendResult<B, void> {
-    return this.#serialize(() => this.#writeStateTask(sink, options.includeParams === true));
+  writeStateTo(sink: StateSink, options: { readonly includeParams?: boolean } & StateStreamOptions = {}): BackendResult<B, void> {
+    return this.#serializePrepared(
+      () => chunkElementsOption(options.chunkElements),
+      (chunkElements) => this.#writeStateTask(sink, options.includeParams === true, chunkElements),
+    );
   }
 
   /**
@@ -308,21 +321,26 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   /**
    * Restores a state streamed from `source` (a checkpoint file, say), with the guarantees
    * of {@link RAdam.loadStateDict}: every tensor is read and checked once before the
-   * first write, then read again and written, so only one tensor's host copy exists at a
-   * time.
+   * first write, then read again and written, in pieces of at most `chunkElements`
+   * elements where the backend writes ranges ({@link TensorBackend.writeRange}; else one
+   * whole tensor at a time), so the memory it needs is one piece.
    *
-   * @throws RectifyError as {@link RAdam.loadStateDict}; whatever the source throws
+   * @throws RectifyError as {@link RAdam.loadStateDict}, `INVALID_OPTION`
+   *   (`chunkElements`); whatever the source throws
    *   (before the first write nothing changes; after it, the optimizer halts with
    *   `BACKEND_ERROR`).
    */
-  loadStateFrom(source: StateSource): BackendResult<B, void> {
+  loadStateFrom(source: StateSource, options: StateStreamOptions = {}): BackendResult<B, void> {
     return this.#serializePrepared(
       () => ({
-        meta: copyInput(source.meta, { code: 'INVALID_STATE_DICT', root: 'dict' }),
-        tensors: copyInput(source.tensors, { code: 'INVALID_STATE_DICT', root: 'tensors' }),
-        read: (info: StateTensorInfo) => source.read(info),
+        chunkElements: chunkElementsOption(options.chunkElements),
+        source: {
+          meta: copyInput(source.meta, { code: 'INVALID_STATE_DICT', root: 'dict' }),
+          tensors: copyInput(source.tensors, { code: 'INVALID_STATE_DICT', root: 'tensors' }),
+          read: (info: StateTensorInfo, begin: number, end: number) => source.read(info, begin, end),
+        },
       }),
-      (copy) => this.#loadTask(copy),
+      ({ source: copy, chunkElements }) => this.#loadTask(copy, chunkElements),
     );
   }
 
@@ -766,7 +784,12 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     return typeof lr === 'object' ? { ...meta, schedulerState: lr.stateDict() } : meta;
   }
 
-  *#writeStateTask(sink: StateSink, includeParams: boolean): MaybeAsyncTask<void> {
+  /**
+   * Streams the state. With `chunkElements`, in pieces through one reused buffer where the
+   * backend can fill one (`readInto`); without (a state dict collects whole tensors), or
+   * without `readInto`, whole fresh host copies from `read`.
+   */
+  *#writeStateTask(sink: StateSink, includeParams: boolean, chunkElements?: number): MaybeAsyncTask<void> {
     this.#assertUsable(); // never save a torn state
     const backend = this.#backend;
     const roles = includeParams ? STATE_TENSOR_ROLES : STATE_TENSOR_ROLES.filter((role) => role !== 'param');
@@ -775,12 +798,31 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
       for (const role of roles) tensors.push({ name: record.name, role, dtype: backend.dtype, shape: [...record.shape] });
     }
     yield sink.begin(this.#stateMeta(), tensors);
+    const largest = Math.max(0, ...[...this.#params.values()].map((record) => sizeOf(record.shape)));
+    const buffer =
+      chunkElements !== undefined && backend.readInto !== undefined
+        ? new (backend.dtype === 'float64' ? Float64Array : Float32Array)(Math.min(chunkElements, largest))
+        : undefined;
     for (const info of tensors) {
       const record = this.#params.get(info.name)!;
       const tensor = tensorOfRole(record, info.role);
-      const data = (yield backend.read(tensor)) as HostArray;
-      this.#assertUsable();
-      yield sink.tensor(info, inDtype(data, backend.dtype));
+      if (buffer === undefined) {
+        const data = (yield backend.read(tensor)) as HostArray;
+        this.#assertUsable();
+        yield sink.tensor(info, inDtype(data, backend.dtype), 0);
+        continue;
+      }
+      const size = sizeOf(record.shape);
+      let begin = 0;
+      do {
+        // An empty tensor is one empty piece: every announced tensor reaches the sink.
+        const length = Math.min(buffer.length, size - begin);
+        const piece = length === buffer.length ? buffer : buffer.subarray(0, length);
+        yield backend.readInto!(tensor, begin, piece);
+        this.#assertUsable();
+        yield sink.tensor(info, piece, begin);
+        begin += length;
+      } while (begin < size);
     }
   }
 
@@ -793,6 +835,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
           meta = m;
           for (const name of Object.keys(m.params)) params[name] = { ...m.params[name] };
         },
+        // Unchunked: every `data` is a whole tensor, a fresh copy from `read`, so it is kept.
         tensor: (info, data) => {
           params[info.name]![info.role] = binary ? data : encodeArray(data);
         },
@@ -804,9 +847,10 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
 
   /**
    * Validates everything (metadata, then every tensor's data), and only then writes:
-   * tensors are read twice from `source` so only one host copy exists at a time.
+   * tensors are read twice from `source`, in pieces of at most `chunkElements` elements,
+   * so no host copy of a whole tensor is needed where the backend writes ranges.
    */
-  *#loadTask(source: StateSource): MaybeAsyncTask<void> {
+  *#loadTask(source: StateSource, chunkElements = STATE_CHUNK_ELEMENTS): MaybeAsyncTask<void> {
     this.#assertAlive(); // loading is how a halted optimizer recovers
     // Both callers copied the source's metadata and tensor list when they were called.
     const plan: LoadPlan = planStateLoad(source.meta, source.tensors, {
@@ -815,19 +859,29 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
       dtype: this.#backend.dtype,
     });
     for (const info of plan.tensors) {
-      checkStateTensor(info, yield source.read(info), plan.rules);
-      this.#assertAlive();
+      const size = plan.rules.sizes.get(info.name)!;
+      for (let begin = 0; begin < size; begin += chunkElements) {
+        const end = Math.min(size, begin + chunkElements);
+        checkStatePiece(info, yield source.read(info, begin, end), begin, end, plan.rules);
+        this.#assertAlive();
+      }
     }
+    const backend = this.#backend;
+    // Whole tensors where the backend cannot write a range: one tensor in memory at a time.
+    const pieceElements = backend.writeRange !== undefined ? chunkElements : Infinity;
     let wrote = false;
     try {
       for (const info of plan.tensors) {
-        // Checked again: a source that changed between the passes must not slip through.
-        const data = checkStateTensor(info, yield source.read(info), plan.rules);
-        const record = this.#params.get(info.name)!;
-        const tensor = tensorOfRole(record, info.role);
-        wrote = true;
-        yield this.#backend.write(tensor, data);
-        this.#assertAlive();
+        const tensor = tensorOfRole(this.#params.get(info.name)!, info.role);
+        const size = plan.rules.sizes.get(info.name)!;
+        for (let begin = 0; begin < size; begin += pieceElements) {
+          const end = Math.min(size, begin + pieceElements);
+          // Checked again: a source that changed between the passes must not slip through.
+          const data = checkStatePiece(info, yield source.read(info, begin, end), begin, end, plan.rules);
+          wrote = true;
+          yield end - begin === size ? backend.write(tensor, data) : backend.writeRange!(tensor, begin, data);
+          this.#assertAlive();
+        }
       }
     } catch (error) {
       if (!wrote) throw error;
@@ -888,11 +942,28 @@ function stateDictSource(dict: unknown): StateSource {
       tensors.push({ name, role, dtype, shape: entry.shape as number[] });
     }
   }
+  // Pieces of a tensor are asked for in order: decode each base64 array once, not per piece.
+  let decoded: { info: StateTensorInfo; data: HostArray } | undefined;
   return {
     meta: copy,
     tensors,
-    read: (info) => decodeStateArray((entries[info.name] as Record<string, unknown>)[info.role], `${info.name}.${info.role}`),
+    read: (info, begin, end) => {
+      if (decoded?.info !== info) {
+        const where = `${info.name}.${info.role}`;
+        decoded = { info, data: decodeStateArray((entries[info.name] as Record<string, unknown>)[info.role], where, sizeOf(info.shape)) };
+      }
+      return decoded.data.subarray(begin, end);
+    },
   };
+}
+
+/** The `chunkElements` of a state stream, checked: a positive integer. */
+function chunkElementsOption(value: unknown): number {
+  if (value === undefined) return STATE_CHUNK_ELEMENTS;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new RectifyError('INVALID_OPTION', `Option "chunkElements" must be a positive integer, got ${String(value)}.`, 'chunkElements');
+  }
+  return value;
 }
 
 /**

@@ -193,12 +193,12 @@ export class KernelRunner {
     const u32 = heap.u32;
     const f32 = heap.f32;
     const w = this.#words;
-    let entry = table >> 2;
+    let entry = table >>> 2;
     let total = 0;
     for (let b = 0; b < batches.length; b++) {
       const { slots, scalars } = batches[b]!;
       const scalarsAddress = scalarsBase + b * L.SCALARS_BYTES;
-      const at = scalarsAddress >> 2;
+      const at = scalarsAddress >>> 2;
       f32[at + L.SCALAR_GRAD_SCALE] = scalars.gradScale;
       f32[at + L.SCALAR_CLIP_VALUE] = scalars.clipValue;
       f32[at + L.SCALAR_WEIGHT_DECAY] = scalars.weightDecay;
@@ -254,7 +254,7 @@ export class KernelRunner {
     this.#run(L.KIND_SUM_OF_SQUARES, tensors.length, total);
     // Partial sums, one per chunk, added in chunk order: the same order for any thread count.
     const f64 = this.#heap.f64;
-    const first = results >> 3;
+    const first = results >>> 3;
     let sum = 0;
     for (let c = 0; c < chunks; c++) sum += f64[first + c]!;
     return sum;
@@ -275,7 +275,7 @@ export class KernelRunner {
     const count = tensors.length;
     this.#clearQueue();
     // Reserved before the views are read: growing the memory replaces them.
-    let entry = this.#table.reserve(count) >> 2;
+    let entry = this.#table.reserve(count) >>> 2;
     const u32 = this.#heap.u32;
     const w = this.#words;
     let total = 0;
@@ -330,7 +330,7 @@ export class KernelRunner {
     const heap = this.#heap;
     for (let k = 0; k < pending.length; k++) {
       const tensor = pending[k]!;
-      heap.f32.set(tensor, cursor >> 2);
+      heap.f32.set(tensor, cursor >>> 2);
       heap.u32[this.#pendingWords[k]!] = cursor;
       cursor += stagedElements(tensor.length) * 4;
     }
@@ -344,7 +344,7 @@ export class KernelRunner {
     for (let k = 0; k < pending.length; k++) {
       if (!this.#pendingWritten[k]) continue;
       const tensor = pending[k]!;
-      const start = heap.u32[this.#pendingWords[k]!]! >> 2;
+      const start = heap.u32[this.#pendingWords[k]!]! >>> 2;
       tensor.set(heap.f32.subarray(start, start + tensor.length));
     }
     this.#clearQueue();

@@ -147,6 +147,12 @@ export async function wasmCpuBackend(options: WasmCpuBackendOptions = {}): Promi
     write: (tensor, data) => {
       tensor.set(data);
     },
+    readInto: (tensor, begin, target) => {
+      target.set(tensor.subarray(begin, begin + target.length));
+    },
+    writeRange: (tensor, begin, data) => {
+      tensor.set(data, begin);
+    },
     disposeTensor: (tensor) => tensors.release(tensor),
     owns: (tensor) => heap.owns(tensor),
     memoryStats: () => ({ ...heap.stats(), liveTensors: tensors.live }),

@@ -92,7 +92,10 @@ function broken(message: string, parameter?: string): RectifyError {
 export function safetensorsStateSink(output: ByteOutput, options: { readonly extra: string; readonly savedAt: string }): SafetensorsStateSink {
   if (!LITTLE_ENDIAN) throw new Error('Rectify safetensors checkpoints require a little-endian platform.');
   let expected: readonly StateTensorInfo[] | undefined;
-  let next = 0;
+  // The tensor being received (index into `expected`) and how many of its elements arrived.
+  let current = 0;
+  let received = 0;
+  const sizeOfTensor = (info: StateTensorInfo): number => info.shape.reduce((a, b) => a * b, 1);
   return {
     begin(meta: RAdamStateMeta, tensors: readonly StateTensorInfo[]): MaybePromise<void> {
       expected = tensors;
@@ -108,22 +111,30 @@ export function safetensorsStateSink(output: ByteOutput, options: { readonly ext
       );
       return output.write(bytes);
     },
-    tensor(info: StateTensorInfo, data: HostArray): MaybePromise<void> {
-      const announced = expected?.[next];
+    tensor(info: StateTensorInfo, data: HostArray, offset: number): MaybePromise<void> {
+      const announced = expected?.[current];
       if (announced === undefined || announced.name !== info.name || announced.role !== info.role) {
         throw broken(`got ${info.name}.${info.role}, which was not announced in this place.`, info.name);
       }
       const ArrayType = announced.dtype === 'float64' ? Float64Array : Float32Array;
-      const count = announced.shape.reduce((a, b) => a * b, 1);
-      if (!(data instanceof ArrayType) || data.length !== count) {
-        throw broken(`${info.name}.${info.role} is not ${count} ${announced.dtype} elements.`, info.name);
+      const count = sizeOfTensor(announced);
+      // Every piece moves on (an empty tensor comes as one empty piece).
+      if (!(data instanceof ArrayType) || offset !== received || (data.length === 0) !== (count === 0) || received + data.length > count) {
+        throw broken(
+          `${info.name}.${info.role}: got ${data.length} elements at ${offset}; expected ${announced.dtype} elements from ${received} (of ${count}).`,
+          info.name,
+        );
       }
-      next++;
+      received += data.length;
+      if (received === count) {
+        received = 0;
+        current++;
+      }
       return output.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     },
     finish(): void {
-      if (expected === undefined || next !== expected.length) {
-        throw broken(`${next} of ${expected?.length ?? '?'} tensors were written.`);
+      if (expected === undefined || current !== expected.length) {
+        throw broken(`${current} of ${expected?.length ?? '?'} tensors were written.`);
       }
     },
   };
@@ -214,10 +225,10 @@ export function readCheckpointHeader<Extra = unknown>(header: SafetensorsHeader)
 }
 
 /**
- * A {@link StateSource} for `RAdam.loadStateFrom` over a checkpoint's header, reading each
- * tensor's bytes with `readRange(begin, end)` (absolute byte offsets) when the optimizer
- * asks for it. `readRange` must return the same bytes every time (core reads each tensor
- * twice: to validate, then to write); a fresh buffer each time keeps one tensor in memory.
+ * A {@link StateSource} for `RAdam.loadStateFrom` over a checkpoint's header, reading the
+ * bytes of each requested piece with `readRange(begin, end)` (absolute byte offsets).
+ * `readRange` must return the same bytes every time (core reads each tensor twice: to
+ * validate, then to write).
  */
 export function safetensorsStateSource(
   header: SafetensorsCheckpointHeader,
@@ -225,23 +236,28 @@ export function safetensorsStateSource(
 ): StateSource {
   if (!LITTLE_ENDIAN) throw new Error('Rectify safetensors checkpoints require a little-endian platform.');
   const byKey = new Map(header.tensors.map((tensor) => [tensor.key, tensor]));
-  const toArray = (tensor: CheckpointTensorInfo, bytes: Uint8Array<ArrayBuffer>): HostArray => {
-    const ArrayType = tensor.dtype === 'float64' ? Float64Array : Float32Array;
-    if (bytes.byteLength !== tensor.end - tensor.begin) {
-      throw corrupt(`${tensor.key}: read ${bytes.byteLength} of its ${tensor.end - tensor.begin} bytes (the file changed or was truncated).`, tensor.key);
-    }
-    // A typed array view needs an aligned offset; copy only when the reader did not give one.
-    const aligned = bytes.byteOffset % ArrayType.BYTES_PER_ELEMENT === 0 ? bytes : bytes.slice();
-    return new ArrayType(aligned.buffer, aligned.byteOffset, aligned.byteLength / ArrayType.BYTES_PER_ELEMENT);
-  };
   return {
     meta: header.optimizer,
     tensors: header.tensors.map(({ name, role, dtype, shape }) => ({ name, role, dtype, shape })),
-    read(info: StateTensorInfo): MaybePromise<HostArray> {
+    read(info: StateTensorInfo, begin: number, end: number): MaybePromise<HostArray> {
       const tensor = byKey.get(stateTensorKey(info.name, info.role));
       if (tensor === undefined) throw corrupt(`it has no tensor ${stateTensorKey(info.name, info.role)}.`, info.name);
-      const bytes = readRange(tensor.begin, tensor.end);
-      return bytes instanceof Uint8Array ? toArray(tensor, bytes) : Promise.resolve(bytes).then((b) => toArray(tensor, b));
+      const ArrayType = tensor.dtype === 'float64' ? Float64Array : Float32Array;
+      const from = tensor.begin + begin * ArrayType.BYTES_PER_ELEMENT;
+      const to = tensor.begin + end * ArrayType.BYTES_PER_ELEMENT;
+      if (!(begin >= 0 && from <= to && to <= tensor.end)) {
+        throw corrupt(`${tensor.key} has no elements ${begin} to ${end}.`, tensor.key);
+      }
+      const toArray = (bytes: Uint8Array<ArrayBuffer>): HostArray => {
+        if (bytes.byteLength !== to - from) {
+          throw corrupt(`${tensor.key}: read ${bytes.byteLength} of ${to - from} bytes at ${from} (the file changed or was truncated).`, tensor.key);
+        }
+        // A typed array view needs an aligned offset; copy only when the reader did not give one.
+        const aligned = bytes.byteOffset % ArrayType.BYTES_PER_ELEMENT === 0 ? bytes : bytes.slice();
+        return new ArrayType(aligned.buffer, aligned.byteOffset, aligned.byteLength / ArrayType.BYTES_PER_ELEMENT);
+      };
+      const bytes = readRange(from, to);
+      return bytes instanceof Uint8Array ? toArray(bytes) : Promise.resolve(bytes).then(toArray);
     },
   };
 }

@@ -67,44 +67,46 @@ export interface TensorRules {
 }
 
 /**
- * Checks one tensor's data read from a state source: a float typed array of the
- * parameter's element count whose values the backend can hold (finite unless the state's
- * policy is `'propagate'`, within float32's range on a float32 backend, second moments
- * `>= 0`). Returns the data.
+ * Checks one piece of a tensor read from a state source, elements `begin … end` of it: a
+ * float typed array of `end - begin` elements whose values the backend can hold (finite
+ * unless the state's policy is `'propagate'`, within float32's range on a float32
+ * backend, second moments `>= 0`). Returns the data.
  *
  * @throws RectifyError `INVALID_STATE_DICT` naming `name.role` and the first bad element.
  */
-export function checkStateTensor(info: StateTensorInfo, data: unknown, rules: TensorRules): HostArray {
+export function checkStatePiece(info: StateTensorInfo, data: unknown, begin: number, end: number, rules: TensorRules): HostArray {
   const where = `${info.name}.${info.role}`;
   if (!(data instanceof Float32Array || data instanceof Float64Array)) {
     throw corrupt(`${where} is not a valid array (got ${Object.prototype.toString.call(data)}).`, where);
   }
   const array = data;
-  const length = rules.sizes.get(info.name)!;
-  const nonNegative = info.role === 'secondMoment';
-  if (array.length !== length) {
-    throw corrupt(`${where} has ${array.length} elements, the parameter has ${length}.`, where);
+  if (array.length !== end - begin) {
+    throw corrupt(`${where}: elements ${begin} to ${end} read as ${array.length} elements, not ${end - begin}.`, where);
   }
+  const nonNegative = info.role === 'secondMoment';
   const limit = rules.dtype === 'float32' ? FLOAT32_LIMIT : Infinity;
   for (let i = 0; i < array.length; i++) {
     const x = array[i]!;
-    if (nonNegative && x < 0) throw corrupt(`${where}[${i}] is ${x}; a second moment is >= 0.`, where);
+    if (nonNegative && x < 0) throw corrupt(`${where}[${begin + i}] is ${x}; a second moment is >= 0.`, where);
     if (Number.isFinite(x)) {
       if (!(Math.abs(x) < limit)) {
-        throw corrupt(`${where}[${i}] is ${x}, beyond what a ${rules.dtype} backend holds (it would become Infinity).`, where);
+        throw corrupt(`${where}[${begin + i}] is ${x}, beyond what a ${rules.dtype} backend holds (it would become Infinity).`, where);
       }
     } else if (!rules.allowNonFinite) {
-      throw corrupt(`${where}[${i}] is ${x}; state must be finite (unless the dict's nonFinite policy is 'propagate').`, where);
+      throw corrupt(`${where}[${begin + i}] is ${x}; state must be finite (unless the dict's nonFinite policy is 'propagate').`, where);
     }
   }
   return array;
 }
 
-/** Reads an array of a state dict entry: a typed array (binary form) or an {@link EncodedArray}. */
-export function decodeStateArray(value: unknown, where: string): HostArray {
-  if (value instanceof Float32Array || value instanceof Float64Array) return value;
-  const array = decodeArray(value);
+/**
+ * Reads an array of a state dict entry: a typed array (binary form) or an
+ * {@link EncodedArray}; `elements` long when given.
+ */
+export function decodeStateArray(value: unknown, where: string, elements?: number): HostArray {
+  const array = value instanceof Float32Array || value instanceof Float64Array ? value : decodeArray(value);
   if (array === undefined) throw corrupt(`${where} is not a valid encoded array.`, where);
+  if (elements !== undefined && array.length !== elements) throw corrupt(`${where} has ${array.length} elements, the parameter has ${elements}.`, where);
   return array;
 }
 

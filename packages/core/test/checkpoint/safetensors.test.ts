@@ -197,8 +197,10 @@ describe('state as a safetensors file (no file system)', () => {
     const v = new Float32Array([2, 0.125]);
     const bytes = await written(async (sink) => {
       await sink.begin(meta, tensors);
-      await sink.tensor(tensors[0]!, m);
-      await sink.tensor(tensors[1]!, v);
+      await sink.tensor(tensors[0]!, m, 0);
+      // In pieces, as the optimizer streams a tensor through its reused buffer.
+      await sink.tensor(tensors[1]!, v.subarray(0, 1), 0);
+      await sink.tensor(tensors[1]!, v.subarray(1), 1);
     });
     const header = readCheckpointHeader<{ epoch: number }>(parse(bytes));
     expect(header.extra).toEqual({ epoch: 7 });
@@ -213,15 +215,19 @@ describe('state as a safetensors file (no file system)', () => {
     expect(bytes.length).toBe(header.tensors[1]!.end);
     const source = safetensorsStateSource(header, (begin, end) => bytes.slice(begin, end));
     expect(source.tensors).toEqual(tensors);
-    expect(Array.from((await source.read(tensors[0]!)) as Float32Array)).toEqual([0.5, -1.25]);
-    expect(Array.from((await source.read(tensors[1]!)) as Float32Array)).toEqual([2, 0.125]);
+    expect(Array.from((await source.read(tensors[0]!, 0, 2)) as Float32Array)).toEqual([0.5, -1.25]);
+    expect(Array.from((await source.read(tensors[1]!, 0, 2)) as Float32Array)).toEqual([2, 0.125]);
+    expect(Array.from((await source.read(tensors[1]!, 1, 2)) as Float32Array)).toEqual([0.125]);
+    expect(Array.from((await source.read(tensors[0]!, 1, 1)) as Float32Array)).toEqual([]);
+    expect(() => source.read(tensors[0]!, 1, 3)).toThrow(/has no elements 1 to 3/);
+    expect(() => source.read(tensors[0]!, -1, 1)).toThrow(/has no elements -1 to 1/);
   });
 
   it('reads tensors at unaligned offsets from the reader', async () => {
     const bytes = await written(async (sink) => {
       await sink.begin(meta, tensors);
-      await sink.tensor(tensors[0]!, new Float32Array([1, 2]));
-      await sink.tensor(tensors[1]!, new Float32Array([3, 4]));
+      await sink.tensor(tensors[0]!, new Float32Array([1, 2]), 0);
+      await sink.tensor(tensors[1]!, new Float32Array([3, 4]), 0);
     });
     const header = readCheckpointHeader(parse(bytes));
     const source = safetensorsStateSource(header, (begin, end) => {
@@ -229,7 +235,8 @@ describe('state as a safetensors file (no file system)', () => {
       shifted.set(bytes.subarray(begin, end), 1);
       return Promise.resolve(shifted.subarray(1));
     });
-    expect(Array.from((await source.read(tensors[1]!)) as Float32Array)).toEqual([3, 4]);
+    expect(Array.from((await source.read(tensors[1]!, 0, 2)) as Float32Array)).toEqual([3, 4]);
+    expect(Array.from((await source.read(tensors[1]!, 1, 2)) as Float32Array)).toEqual([4]);
   });
 
   it('refuses a stream that skips, reorders, mistypes or stops short', async () => {
@@ -241,10 +248,19 @@ describe('state as a safetensors file (no file system)', () => {
         return (error as { code: string }).code;
       }
     };
-    expect(await run(async (s) => { await s.begin(meta, tensors); await s.tensor(tensors[1]!, new Float32Array(2)); })).toBe('INVALID_STATE_DICT');
-    expect(await run(async (s) => { await s.begin(meta, tensors); await s.tensor(tensors[0]!, new Float64Array(2)); })).toBe('INVALID_STATE_DICT');
-    expect(await run(async (s) => { await s.begin(meta, tensors); await s.tensor(tensors[0]!, new Float32Array(3)); })).toBe('INVALID_STATE_DICT');
-    expect(await run(async (s) => { await s.begin(meta, tensors); await s.tensor(tensors[0]!, new Float32Array(2)); })).toBe('INVALID_STATE_DICT');
+    const f32 = (n: number): Float32Array => new Float32Array(n);
+    expect(await run(async (s) => { await s.begin(meta, tensors); await s.tensor(tensors[0]!, f32(2), 0); await s.tensor(tensors[1]!, f32(2), 0); })).toBe('accepted');
+    // skips a tensor, mistyped, too long, stops short (one tensor of two, half a tensor)
+    expect(await run(async (s) => { await s.begin(meta, tensors); await s.tensor(tensors[1]!, f32(2), 0); })).toBe('INVALID_STATE_DICT');
+    expect(await run(async (s) => { await s.begin(meta, tensors); await s.tensor(tensors[0]!, new Float64Array(2), 0); })).toBe('INVALID_STATE_DICT');
+    expect(await run(async (s) => { await s.begin(meta, tensors); await s.tensor(tensors[0]!, f32(3), 0); })).toBe('INVALID_STATE_DICT');
+    expect(await run(async (s) => { await s.begin(meta, tensors); await s.tensor(tensors[0]!, f32(2), 0); })).toBe('INVALID_STATE_DICT');
+    expect(await run(async (s) => { await s.begin(meta, tensors); await s.tensor(tensors[0]!, f32(2), 0); await s.tensor(tensors[1]!, f32(1), 0); })).toBe('INVALID_STATE_DICT');
+    // pieces with a gap, overlapping, past the end, empty (of a non-empty tensor)
+    expect(await run(async (s) => { await s.begin(meta, tensors); await s.tensor(tensors[0]!, f32(1), 1); })).toBe('INVALID_STATE_DICT');
+    expect(await run(async (s) => { await s.begin(meta, tensors); await s.tensor(tensors[0]!, f32(1), 0); await s.tensor(tensors[0]!, f32(1), 0); })).toBe('INVALID_STATE_DICT');
+    expect(await run(async (s) => { await s.begin(meta, tensors); await s.tensor(tensors[0]!, f32(1), 0); await s.tensor(tensors[0]!, f32(2), 1); })).toBe('INVALID_STATE_DICT');
+    expect(await run(async (s) => { await s.begin(meta, tensors); await s.tensor(tensors[0]!, f32(0), 0); })).toBe('INVALID_STATE_DICT');
   });
 
   it('refuses safetensors files that are not Rectify state', () => {
