@@ -101,7 +101,7 @@ export class Arena {
     if (need > maxPageElements) {
       throw new RectifyError(
         'INVALID_TENSOR',
-        `A tensor of ${elements} elements is larger than one WebGPU storage binding of this device holds (${maxPageElements} float32 elements: min(maxStorageBufferBindingSize, maxBufferSize) / 4); split it into smaller parameters.`,
+        `A tensor of ${elements} elements is larger than one WebGPU storage page holds (${maxPageElements} float32 elements: min(maxStorageBufferBindingSize, maxBufferSize) / 4 of this device, or the maxPageElements option); split it into smaller parameters.`,
       );
     }
     for (let index = 0; index < this.#pages.length; index++) {

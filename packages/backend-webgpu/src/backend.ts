@@ -33,6 +33,13 @@ export interface WebGpuBackendOptions extends WebGpuSource {
   readonly workgroupSize?: number;
   /** Elements the first storage page holds before it grows (by doubling). Default 65 536. */
   readonly initialPageElements?: number;
+  /**
+   * Caps a storage page (and so the largest tensor), in elements. Default: what one
+   * storage binding of the device holds, `min(maxStorageBufferBindingSize, maxBufferSize) / 4`.
+   * A lower cap keeps each buffer small (a device shared with another framework) at the
+   * cost of more pages, bound together (up to 8, or the device's storage-buffer limit).
+   */
+  readonly maxPageElements?: number;
 }
 
 /**
@@ -60,6 +67,9 @@ export interface WebGpuBackendStats {
   /** Uploads of a chunk table (only when a step's tensor layout differs from the last one). */
   readonly tableUploads: number;
 }
+
+/** What {@link WebGpuBackend.resourceCounts} counts. */
+export type ResourceKind = 'tensors' | 'buffers' | 'pages' | 'pipelines' | 'bindGroups';
 
 /**
  * RAdam in WGSL: an asynchronous {@link TensorBackend} (`synchronous: false`) whose float32
@@ -99,8 +109,11 @@ export interface WebGpuBackend extends TensorBackend<WebGpuTensor> {
   allFinite(tensors: readonly WebGpuTensor[]): Promise<boolean>;
   applyRAdam(batches: readonly RAdamBatch<WebGpuTensor>[]): Promise<boolean>;
   capture(tensor: WebGpuTensor): WebGpuTensor;
-  /** `tensors` (live), `buffers` (device buffers held), `pipelines` and `bindGroups` (cached). */
-  resourceCounts(): Readonly<Record<'tensors' | 'buffers' | 'pipelines' | 'bindGroups', number>>;
+  /**
+   * `tensors` (live), `buffers` (every device buffer held), `pages` (the storage pages
+   * among them), `pipelines` and `bindGroups` (cached).
+   */
+  resourceCounts(): Readonly<Record<ResourceKind, number>>;
   /**
    * Where a tensor's elements are right now (for interop: a kernel of another framework on
    * the same device may read or write them). Valid until the next call that allocates
@@ -221,7 +234,8 @@ class WebGpuTensorBackend implements WebGpuBackend {
   readonly #layouts = new Map<string, GPUBindGroupLayout>();
   readonly #bindGroups = new Map<string, GPUBindGroup>();
   readonly #staging = new Map<number, GPUBuffer[]>();
-  #stagingOut = 0;
+  /** Staging buffers of readbacks in flight: dispose() destroys them, which aborts their maps. */
+  readonly #stagingOut = new Set<GPUBuffer>();
   readonly #updateUniform: Scratch;
   readonly #updateTable: Scratch;
   readonly #reduceUniform: Scratch;
@@ -232,7 +246,14 @@ class WebGpuTensorBackend implements WebGpuBackend {
   #disposed = false;
   #fault: string | undefined;
 
-  constructor(device: GPUDevice, owned: boolean, adapterName: string, workgroupSize: number, initialPageElements: number) {
+  constructor(
+    device: GPUDevice,
+    owned: boolean,
+    adapterName: string,
+    workgroupSize: number,
+    initialPageElements: number,
+    pageCap: number,
+  ) {
     this.device = device;
     this.#owned = owned;
     this.adapterName = adapterName;
@@ -242,13 +263,13 @@ class WebGpuTensorBackend implements WebGpuBackend {
     this.#maxGrid = limits.maxComputeWorkgroupsPerDimension;
     this.#uniformStride = Math.ceil(UPDATE_UNIFORM_BYTES / limits.minUniformBufferOffsetAlignment) * limits.minUniformBufferOffsetAlignment;
     const pageBytes = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-    const maxPageElements = Math.floor(pageBytes / (4 * ALIGNMENT)) * ALIGNMENT;
+    const maxPageElements = Math.floor(Math.min(pageBytes / 4, pageCap) / ALIGNMENT) * ALIGNMENT;
     // The update binds uniform, table, flags and the pages; the reductions one more (partials).
     const maxPages = Math.max(1, Math.min(8, limits.maxStorageBuffersPerShaderStage - 3));
     this.#arena = new Arena({ maxPageElements, maxPages, initialPageElements }, {
       createPage: (index, elements) => {
         this.#pages[index] = this.#createBuffer(elements * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, `rectify page ${index}`);
-        this.#bindGroups.clear();
+        this.#invalidate();
       },
       growPage: (index, elements) => {
         const old = this.#pages[index]!;
@@ -259,7 +280,7 @@ class WebGpuTensorBackend implements WebGpuBackend {
         // Work already submitted finishes with the old buffer; destroy() waits for it.
         old.destroy();
         this.#pages[index] = grown;
-        this.#bindGroups.clear();
+        this.#invalidate();
       },
     });
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
@@ -285,13 +306,14 @@ class WebGpuTensorBackend implements WebGpuBackend {
     return { ...this.#counters };
   }
 
-  resourceCounts(): Readonly<Record<'tensors' | 'buffers' | 'pipelines' | 'bindGroups', number>> {
-    let staging = this.#stagingOut;
+  resourceCounts(): Readonly<Record<ResourceKind, number>> {
+    let staging = this.#stagingOut.size;
     for (const free of this.#staging.values()) staging += free.length;
     const scratch = [this.#updateUniform, this.#updateTable, this.#reduceUniform, this.#reduceTable, this.#partials, this.#flags];
     return {
       tensors: this.#live.size,
       buffers: this.#pages.length + staging + scratch.filter((s) => s.buffer !== null).length,
+      pages: this.#pages.length,
       pipelines: this.#used.size,
       bindGroups: this.#bindGroups.size,
     };
@@ -444,8 +466,15 @@ class WebGpuTensorBackend implements WebGpuBackend {
     if (plan === undefined && moves.length === 0) return true;
     const encoded = this.#scoped(() => {
       const encoder = this.device.createCommandEncoder();
+      // Through one temporary buffer: WebGPU refuses a copy within a buffer (both tensors
+      // may share a page). Destroyed once submitted; the copies still run.
+      const moveBytes = moves.reduce((sum, { to }) => sum + to.capacity * 4, 0);
+      const temporary = moveBytes === 0 ? null : this.#createBuffer(moveBytes, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'rectify copy on write');
+      let at = 0;
       for (const { from, to } of moves) {
-        encoder.copyBufferToBuffer(this.#pages[from.page]!, from.offset * 4, this.#pages[to.page]!, to.offset * 4, to.capacity * 4);
+        encoder.copyBufferToBuffer(this.#pages[from.page]!, from.offset * 4, temporary!, at, to.capacity * 4);
+        encoder.copyBufferToBuffer(temporary!, at, this.#pages[to.page]!, to.offset * 4, to.capacity * 4);
+        at += to.capacity * 4;
       }
       for (const { tensor, from, to } of moves) {
         from.refs--;
@@ -453,10 +482,11 @@ class WebGpuTensorBackend implements WebGpuBackend {
       }
       if (plan === undefined) {
         this.#submit(encoder);
+        temporary?.destroy();
         return undefined;
       }
-      this.#uploadTable(this.#updateTable, plan.table);
-      this.#updateUniform.ensure(plan.uniform.byteLength);
+      this.#uploadTable(this.#updateTable, plan.table, 'update');
+      if (this.#updateUniform.ensure(plan.uniform.byteLength)) this.#invalidate('update');
       this.device.queue.writeBuffer(this.#updateUniform.buffer!, 0, plan.uniform, 0, plan.uniformBytes);
       const pages = this.#pages.length;
       const pipeline = this.#pipeline('update', pages);
@@ -478,7 +508,9 @@ class WebGpuTensorBackend implements WebGpuBackend {
         this.#counters.updateDispatches++;
       });
       pass.end();
-      return this.#readback((copy, staging) => copy.copyBufferToBuffer(this.#flags.buffer!, 0, staging, 0, 4), 4, encoder);
+      const flag = this.#readback((copy, staging) => copy.copyBufferToBuffer(this.#flags.buffer!, 0, staging, 0, 4), 4, encoder);
+      temporary?.destroy();
+      return flag;
     });
     try {
       const range = await encoded;
@@ -505,6 +537,8 @@ class WebGpuTensorBackend implements WebGpuBackend {
     for (const scratch of [this.#updateUniform, this.#updateTable, this.#reduceUniform, this.#reduceTable, this.#partials, this.#flags]) scratch.destroy();
     for (const free of this.#staging.values()) for (const buffer of free) buffer.destroy();
     this.#staging.clear();
+    for (const buffer of this.#stagingOut) buffer.destroy();
+    this.#stagingOut.clear();
     this.#bindGroups.clear();
     this.#layouts.clear();
     this.#used.clear();
@@ -598,8 +632,14 @@ class WebGpuTensorBackend implements WebGpuBackend {
     this.#counters.uploads++;
   }
 
-  #uploadTable(scratch: Scratch, table: Uint32Array): void {
-    if (scratch.ensure(table.byteLength)) this.#bindGroups.clear();
+  /** Forgets the bind groups of `kind` (all of them for `undefined`): a buffer they bind was replaced. */
+  #invalidate(kind?: 'update' | 'reduce'): void {
+    if (kind === undefined) this.#bindGroups.clear();
+    else this.#bindGroups.delete(kind);
+  }
+
+  #uploadTable(scratch: Scratch, table: Uint32Array, kind: 'update' | 'reduce'): void {
+    if (scratch.ensure(table.byteLength)) this.#invalidate(kind);
     if (sameWords(scratch.shadow, table)) return;
     this.device.queue.writeBuffer(scratch.buffer!, 0, table);
     scratch.shadow = table;
@@ -613,16 +653,16 @@ class WebGpuTensorBackend implements WebGpuBackend {
 
   #acquireStaging(bytes: number): GPUBuffer {
     const size = Math.max(256, 2 ** Math.ceil(Math.log2(bytes)));
-    this.#stagingOut++;
-    if (size > POOLED_STAGING_BYTES) {
-      return this.#createBuffer(Math.ceil(bytes / 4) * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'rectify staging');
-    }
-    const pooled = this.#staging.get(size)?.pop();
-    return pooled ?? this.#createBuffer(size, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'rectify staging');
+    const buffer =
+      size > POOLED_STAGING_BYTES
+        ? this.#createBuffer(Math.ceil(bytes / 4) * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'rectify staging')
+        : (this.#staging.get(size)?.pop() ?? this.#createBuffer(size, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'rectify staging'));
+    this.#stagingOut.add(buffer);
+    return buffer;
   }
 
   #releaseStaging(buffer: GPUBuffer): void {
-    this.#stagingOut--;
+    this.#stagingOut.delete(buffer);
     if (this.#disposed || buffer.size > POOLED_STAGING_BYTES) {
       buffer.destroy();
       return;
@@ -644,6 +684,7 @@ class WebGpuTensorBackend implements WebGpuBackend {
       this.#submit(commands);
       this.#counters.readbacks++;
       await staging.mapAsync(GPUMapMode.READ, 0, Math.ceil(bytes / 4) * 4);
+      if (this.#disposed) throw new RectifyError('DISPOSED', 'The webgpu backend was disposed while a readback was in flight.');
       const range = staging.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0, bytes);
       staging.unmap();
       return range;
@@ -764,11 +805,11 @@ class WebGpuTensorBackend implements WebGpuBackend {
 
   /** The bind group of a kind over the current buffers, created once per buffer set. */
   #bindGroup(kind: 'update' | 'reduce', pages: number, entries: () => GPUBindGroupEntry[]): GPUBindGroup {
-    const key = `${kind}:${pages}`;
-    let group = this.#bindGroups.get(key);
+    // One per kind: a new or grown page invalidates both, a replaced scratch buffer its own.
+    let group = this.#bindGroups.get(kind);
     if (group === undefined) {
-      group = this.device.createBindGroup({ layout: this.#layout(kind, pages), entries: entries(), label: `rectify ${key}` });
-      this.#bindGroups.set(key, group);
+      group = this.device.createBindGroup({ layout: this.#layout(kind, pages), entries: entries(), label: `rectify ${kind}` });
+      this.#bindGroups.set(kind, group);
     }
     return group;
   }
@@ -854,8 +895,8 @@ class WebGpuTensorBackend implements WebGpuBackend {
     }
     const partialBytes = entry === 'sumOfSquares' ? total * 8 : 0;
     const encoded = this.#scoped(() => {
-      this.#uploadTable(this.#reduceTable, table);
-      if (this.#partials.ensure(Math.max(partialBytes, 8))) this.#bindGroups.clear();
+      this.#uploadTable(this.#reduceTable, table, 'reduce');
+      if (this.#partials.ensure(Math.max(partialBytes, 8))) this.#invalidate('reduce');
       const [x, y] = this.#grid(total);
       this.device.queue.writeBuffer(this.#reduceUniform.buffer!, 0, new Uint32Array([total, x, 0, 0]));
       const pages = this.#pages.length;
@@ -946,12 +987,15 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
   if (options === null || typeof options !== 'object') {
     throw new RectifyError('INVALID_OPTION', 'createWebGpuBackend expects an options object.');
   }
-  const { workgroupSize, initialPageElements = 65_536 } = options;
+  const { workgroupSize, initialPageElements = 65_536, maxPageElements = Infinity } = options;
   if (workgroupSize !== undefined && !(Number.isInteger(workgroupSize) && workgroupSize >= 1 && floorPowerOfTwo(workgroupSize) === workgroupSize)) {
     throw new RectifyError('INVALID_OPTION', `Option "workgroupSize" must be a power of two, got ${String(workgroupSize)}.`, 'workgroupSize');
   }
   if (!(Number.isInteger(initialPageElements) && initialPageElements >= ALIGNMENT)) {
     throw new RectifyError('INVALID_OPTION', `Option "initialPageElements" must be an integer of at least ${ALIGNMENT}, got ${String(initialPageElements)}.`, 'initialPageElements');
+  }
+  if (maxPageElements !== Infinity && !(Number.isInteger(maxPageElements) && maxPageElements >= ALIGNMENT)) {
+    throw new RectifyError('INVALID_OPTION', `Option "maxPageElements" must be an integer of at least ${ALIGNMENT}, got ${String(maxPageElements)}.`, 'maxPageElements');
   }
   const { device, owned, adapterName } = await acquireDevice(options);
   const limits = device.limits;
@@ -966,7 +1010,7 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
       'workgroupSize',
     );
   }
-  const backend = new WebGpuTensorBackend(device, owned, adapterName, workgroupSize ?? largest, initialPageElements);
+  const backend = new WebGpuTensorBackend(device, owned, adapterName, workgroupSize ?? largest, initialPageElements, maxPageElements);
   try {
     await backend.warmUp();
   } catch (error) {

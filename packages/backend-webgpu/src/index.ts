@@ -22,6 +22,7 @@ export {
   type WebGpuBackend,
   type WebGpuBackendOptions,
   type WebGpuBackendStats,
+  type ResourceKind,
 } from './backend.js';
 export type { WebGpuSource } from './device.js';
 export { WebGpuTensor } from './tensor.js';
