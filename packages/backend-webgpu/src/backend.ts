@@ -7,10 +7,12 @@ import {
   FLAG_NAN,
   REDUCE_CHUNK_WORDS,
   SCALARS_BYTES,
+  SUM_BINS,
   UPDATE_CHUNK_WORDS,
   UPDATE_HEADER_BYTES,
   UPDATE_UNIFORM_BYTES,
   chunkElements,
+  reduceChunkElements,
   reduceShader,
   updateShader,
 } from './shaders.js';
@@ -147,8 +149,15 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 /** Staging buffers up to this size are pooled by power-of-two class; larger ones are one-shot. */
 const POOLED_STAGING_BYTES = 1 << 20;
 const FLAGS_BYTES = 16;
+/** What `zerosLike` writes for tensors up to 16 Ki elements. */
+const ZEROS = new Float32Array(16_384);
+/** One chunk's partial sums of squares: a `vec4<f32>` (three bins, one unused lane). */
+const PARTIAL_BYTES = 16;
+/** Undo the bins' scaling: `(x·2^s)² = x²·2^(2s)`. */
+const SMALL_UNSCALE = 2 ** (-2 * SUM_BINS.SMALL_SCALE);
+const BIG_UNSCALE = 2 ** (-2 * SUM_BINS.BIG_SCALE);
 
-type ReduceEntry = 'sumOfSquares' | 'allFinite';
+type ReduceEntry = 'sumOfSquares' | 'allFinite' | 'combine';
 
 /** A backend-owned device buffer that grows (by doubling) and tells when it was replaced. */
 class Scratch {
@@ -224,6 +233,7 @@ class WebGpuTensorBackend implements WebGpuBackend {
   readonly workgroupSize: number;
   readonly #owned: boolean;
   readonly #chunk: number;
+  readonly #reduceChunk: number;
   readonly #maxGrid: number;
   readonly #uniformStride: number;
   readonly #arena: Arena;
@@ -240,6 +250,7 @@ class WebGpuTensorBackend implements WebGpuBackend {
   readonly #updateTable: Scratch;
   readonly #reduceUniform: Scratch;
   readonly #reduceTable: Scratch;
+  readonly #lanes: Scratch;
   readonly #partials: Scratch;
   readonly #flags: Scratch;
   readonly #counters = { dispatches: 0, updateDispatches: 0, submits: 0, readbacks: 0, uploads: 0, tableUploads: 0 };
@@ -259,13 +270,14 @@ class WebGpuTensorBackend implements WebGpuBackend {
     this.adapterName = adapterName;
     this.workgroupSize = workgroupSize;
     this.#chunk = chunkElements(workgroupSize);
+    this.#reduceChunk = reduceChunkElements(workgroupSize);
     const limits = device.limits;
     this.#maxGrid = limits.maxComputeWorkgroupsPerDimension;
     this.#uniformStride = Math.ceil(UPDATE_UNIFORM_BYTES / limits.minUniformBufferOffsetAlignment) * limits.minUniformBufferOffsetAlignment;
     const pageBytes = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     const maxPageElements = Math.floor(Math.min(pageBytes / 4, pageCap) / ALIGNMENT) * ALIGNMENT;
-    // The update binds uniform, table, flags and the pages; the reductions one more (partials).
-    const maxPages = Math.max(1, Math.min(8, limits.maxStorageBuffersPerShaderStage - 3));
+    // The reductions bind the most storage buffers: table, flags, lanes, partials and the pages.
+    const maxPages = Math.max(1, Math.min(8, limits.maxStorageBuffersPerShaderStage - 4));
     this.#arena = new Arena({ maxPageElements, maxPages, initialPageElements }, {
       createPage: (index, elements) => {
         this.#pages[index] = this.#createBuffer(elements * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, `rectify page ${index}`);
@@ -288,6 +300,7 @@ class WebGpuTensorBackend implements WebGpuBackend {
     this.#updateTable = new Scratch(device, storage, 'rectify update chunks');
     this.#reduceUniform = new Scratch(device, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'rectify reduce header');
     this.#reduceTable = new Scratch(device, storage, 'rectify reduce chunks');
+    this.#lanes = new Scratch(device, GPUBufferUsage.STORAGE, 'rectify lane sums');
     this.#partials = new Scratch(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'rectify partial sums');
     this.#flags = new Scratch(device, storage | GPUBufferUsage.COPY_SRC, 'rectify flags');
     this.#flags.ensure(FLAGS_BYTES);
@@ -309,7 +322,7 @@ class WebGpuTensorBackend implements WebGpuBackend {
   resourceCounts(): Readonly<Record<ResourceKind, number>> {
     let staging = this.#stagingOut.size;
     for (const free of this.#staging.values()) staging += free.length;
-    const scratch = [this.#updateUniform, this.#updateTable, this.#reduceUniform, this.#reduceTable, this.#partials, this.#flags];
+    const scratch = [this.#updateUniform, this.#updateTable, this.#reduceUniform, this.#reduceTable, this.#lanes, this.#partials, this.#flags];
     return {
       tensors: this.#live.size,
       buffers: this.#pages.length + staging + scratch.filter((s) => s.buffer !== null).length,
@@ -351,9 +364,14 @@ class WebGpuTensorBackend implements WebGpuBackend {
     const tensor = this.#track(new WebGpuTensor(this, like.shape, storage));
     if (storage !== null) {
       this.#guarded(() => {
-        const encoder = this.device.createCommandEncoder();
-        encoder.clearBuffer(this.#pages[storage.page]!, storage.offset * 4, storage.capacity * 4);
-        this.#submit(encoder);
+        if (storage.capacity <= ZEROS.length) {
+          // Queued like any upload: no command buffer per moment (registration makes two per parameter).
+          this.device.queue.writeBuffer(this.#pages[storage.page]!, storage.offset * 4, ZEROS, 0, storage.capacity);
+        } else {
+          const encoder = this.device.createCommandEncoder();
+          encoder.clearBuffer(this.#pages[storage.page]!, storage.offset * 4, storage.capacity * 4);
+          this.#submit(encoder);
+        }
       });
     }
     return tensor;
@@ -432,14 +450,17 @@ class WebGpuTensorBackend implements WebGpuBackend {
     if (result === undefined) return 0;
     const flags = result.getUint32(0, true);
     if (flags !== 0) return (flags & FLAG_NAN) !== 0 ? NaN : Infinity;
-    // Σ x² = Σ_chunk q · 2^(2e), added in chunk order in float64 (where 2^(2e) cannot
-    // overflow): the same number on every run.
-    let sum = 0;
-    for (let offset = FLAGS_BYTES; offset < result.byteLength; offset += 8) {
-      const q = result.getFloat32(offset, true);
-      if (q !== 0) sum += q * 2 ** (2 * result.getInt32(offset + 4, true));
+    // Each chunk's three bins, unscaled in float64 (where nothing overflows) and added in
+    // chunk order: the same number on every run.
+    let small = 0;
+    let medium = 0;
+    let big = 0;
+    for (let offset = FLAGS_BYTES; offset < result.byteLength; offset += PARTIAL_BYTES) {
+      small += result.getFloat32(offset, true);
+      medium += result.getFloat32(offset + 4, true);
+      big += result.getFloat32(offset + 8, true);
     }
-    return sum;
+    return small * SMALL_UNSCALE + medium + big * BIG_UNSCALE;
   }
 
   async allFinite(tensors: readonly WebGpuTensor[]): Promise<boolean> {
@@ -534,7 +555,7 @@ class WebGpuTensorBackend implements WebGpuBackend {
     for (const page of this.#pages) page.destroy();
     this.#pages.length = 0;
     this.#arena.clear();
-    for (const scratch of [this.#updateUniform, this.#updateTable, this.#reduceUniform, this.#reduceTable, this.#partials, this.#flags]) scratch.destroy();
+    for (const scratch of [this.#updateUniform, this.#updateTable, this.#reduceUniform, this.#reduceTable, this.#lanes, this.#partials, this.#flags]) scratch.destroy();
     for (const free of this.#staging.values()) for (const buffer of free) buffer.destroy();
     this.#staging.clear();
     for (const buffer of this.#stagingOut) buffer.destroy();
@@ -554,6 +575,7 @@ class WebGpuTensorBackend implements WebGpuBackend {
       this.#pipelineAsync('update', 1),
       this.#pipelineAsync('sumOfSquares', 1),
       this.#pipelineAsync('allFinite', 1),
+      this.#pipelineAsync('combine', 1),
     ]);
   }
 
@@ -762,7 +784,8 @@ class WebGpuTensorBackend implements WebGpuBackend {
             { binding: 1, visibility: stage, buffer: { type: 'read-only-storage' } },
             { binding: 2, visibility: stage, buffer: { type: 'storage' } },
             { binding: 3, visibility: stage, buffer: { type: 'storage' } },
-            ...Array.from({ length: pages }, (_, k) => ({ binding: 4 + k, visibility: stage, buffer: { type: 'read-only-storage' as const } })),
+            { binding: 4, visibility: stage, buffer: { type: 'storage' } },
+            ...Array.from({ length: pages }, (_, k) => ({ binding: 5 + k, visibility: stage, buffer: { type: 'read-only-storage' as const } })),
           ];
     layout = this.device.createBindGroupLayout({ entries, label: `rectify ${key}` });
     this.#layouts.set(key, layout);
@@ -873,11 +896,11 @@ class WebGpuTensorBackend implements WebGpuBackend {
   }
 
   /** One reduction over `tensors`: the flags word, then (sums only) one partial per chunk. */
-  async #reduce(tensors: readonly WebGpuTensor[], entry: ReduceEntry): Promise<DataView | undefined> {
+  async #reduce(tensors: readonly WebGpuTensor[], entry: 'sumOfSquares' | 'allFinite'): Promise<DataView | undefined> {
     this.#assertUsable();
     if (!Array.isArray(tensors)) throw new RectifyError('INVALID_TENSOR', `${entry} expects a list of tensors.`);
     for (const tensor of tensors) this.#assertOwn(tensor);
-    const chunk = this.#chunk;
+    const chunk = this.#reduceChunk;
     let total = 0;
     for (const tensor of tensors) total += Math.ceil(tensor.size / chunk);
     if (total === 0) return undefined;
@@ -893,29 +916,41 @@ class WebGpuTensorBackend implements WebGpuBackend {
         table[at + 2] = Math.min(chunk, tensor.size - start);
       }
     }
-    const partialBytes = entry === 'sumOfSquares' ? total * 8 : 0;
+    const sums = entry === 'sumOfSquares';
+    const partialBytes = sums ? total * PARTIAL_BYTES : 0;
     const encoded = this.#scoped(() => {
       this.#uploadTable(this.#reduceTable, table, 'reduce');
-      if (this.#partials.ensure(Math.max(partialBytes, 8))) this.#invalidate('reduce');
+      // allFinite binds them too (one layout), at their smallest.
+      const grewLanes = this.#lanes.ensure(Math.max(PARTIAL_BYTES, sums ? total * this.workgroupSize * PARTIAL_BYTES : 0));
+      const grewPartials = this.#partials.ensure(Math.max(PARTIAL_BYTES, partialBytes));
+      if (grewLanes || grewPartials) this.#invalidate('reduce');
       const [x, y] = this.#grid(total);
-      this.device.queue.writeBuffer(this.#reduceUniform.buffer!, 0, new Uint32Array([total, x, 0, 0]));
+      const [combineX, combineY] = this.#grid(Math.ceil(total / this.workgroupSize));
+      this.device.queue.writeBuffer(this.#reduceUniform.buffer!, 0, new Uint32Array([total, x, combineX, 0]));
       const pages = this.#pages.length;
       const pipeline = this.#pipeline(entry, pages);
       const bindGroup = this.#bindGroup('reduce', pages, () => [
         { binding: 0, resource: { buffer: this.#reduceUniform.buffer! } },
         { binding: 1, resource: { buffer: this.#reduceTable.buffer! } },
         { binding: 2, resource: { buffer: this.#flags.buffer! } },
-        { binding: 3, resource: { buffer: this.#partials.buffer! } },
-        ...this.#pages.map((buffer, k) => ({ binding: 4 + k, resource: { buffer } })),
+        { binding: 3, resource: { buffer: this.#lanes.buffer! } },
+        { binding: 4, resource: { buffer: this.#partials.buffer! } },
+        ...this.#pages.map((buffer, k) => ({ binding: 5 + k, resource: { buffer } })),
       ]);
       const encoder = this.device.createCommandEncoder();
       encoder.clearBuffer(this.#flags.buffer!, 0, FLAGS_BYTES);
       const pass = encoder.beginComputePass();
-      pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
+      pass.setPipeline(pipeline);
       pass.dispatchWorkgroups(x, y);
-      pass.end();
       this.#counters.dispatches++;
+      if (sums) {
+        // Storage writes of one dispatch are visible to the next one of the same pass.
+        pass.setPipeline(this.#pipeline('combine', pages));
+        pass.dispatchWorkgroups(combineX, combineY);
+        this.#counters.dispatches++;
+      }
+      pass.end();
       return this.#readback(
         (copy, staging) => {
           copy.copyBufferToBuffer(this.#flags.buffer!, 0, staging, 0, FLAGS_BYTES);

@@ -169,13 +169,45 @@ fn update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
 }
 
 /**
- * The reductions over a table of chunks, one workgroup per chunk:
+ * Exponents of the three bins of {@link reduceShader}'s sum of squares (Blue's scaled
+ * norm): `|x| < 2^SMALL_BELOW` is squared after scaling by `2^SMALL_SCALE`, `|x| >=
+ * 2^BIG_FROM` after scaling by `2^BIG_SCALE`, the rest as it is. Every scaled square then
+ * lies within float32's normal range, and a chunk's sum of each bin stays below 2^124.
+ */
+export const SUM_BINS = { SMALL_BELOW: -56, SMALL_SCALE: 64, BIG_FROM: 56, BIG_SCALE: -72 } as const;
+
+/**
+ * `vec4<f32>` loads each invocation of a reduction makes per chunk: 64 elements, so a
+ * reduction chunk is 4 × {@link chunkElements} and the per-invocation partials it writes
+ * are 1/16 of what it reads.
+ */
+export const REDUCE_VECTORS_PER_INVOCATION = 16;
+
+/**
+ * Elements one reduction workgroup handles: `workgroupSize × 64`.
  *
- * - `sumOfSquares` writes one partial per chunk, `(q, e)` with `Σ x² = q · 2^(2e)`: `e` is
- *   the exponent of the chunk's largest `|x|`, and `q` the sum of `(x·2^−e)²` (each term
- *   below 1, so `q` cannot overflow float32 whatever `|x|`; the scaling by powers of two
- *   is exact). The sum is a fixed-order tree in workgroup memory, and the host adds the
- *   partials in chunk order in float64: the same result on every run.
+ * @example
+ * ```ts
+ * reduceChunkElements(256); // 16384
+ * ```
+ */
+export function reduceChunkElements(workgroupSize: number): number {
+  return workgroupSize * REDUCE_VECTORS_PER_INVOCATION * 4;
+}
+
+/**
+ * The reductions over a table of chunks, one workgroup per chunk, without a single
+ * workgroup barrier (software GPUs run a workgroup that has one as coroutines, which made
+ * a tree in workgroup memory 300× slower than the update on SwiftShader):
+ *
+ * - `sumOfSquares` (level 1): each invocation sums the squares of its strided elements in
+ *   three bins (small, medium and big magnitudes, each scaled by a fixed power of two into
+ *   float32's range: see {@link SUM_BINS}), so `|x|` from the smallest normal float to
+ *   float32's maximum neither overflows nor underflows, in one pass with no
+ *   data-dependent scaling, and writes them to `lanes`.
+ * - `combine` (level 2, the next dispatch of the same pass): one invocation per chunk adds
+ *   the chunk's lane sums in lane order into `partials`; the host adds the chunks' partials
+ *   in chunk order in float64. A fixed order at every level: the same result on every run.
  * - `allFinite` ORs a flag when any element is not finite; `sumOfSquares` ORs
  *   {@link FLAG_INFINITE} or {@link FLAG_NAN}, so the host can answer `Infinity` or `NaN`.
  *
@@ -185,72 +217,68 @@ fn update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
  * ```
  */
 export function reduceShader(workgroupSize: number, pages: number): string {
+  const f32 = (exponent: number): string => (2 ** exponent).toExponential(); // a float literal, never an integer one
   return /* wgsl */ `${COMMON}
 const WG: u32 = ${workgroupSize}u;
+const RVPT: u32 = ${REDUCE_VECTORS_PER_INVOCATION}u;
+const SMALL_BELOW = ${f32(SUM_BINS.SMALL_BELOW)};
+const SMALL_SCALE = ${f32(SUM_BINS.SMALL_SCALE)};
+const BIG_FROM = ${f32(SUM_BINS.BIG_FROM)};
+const BIG_SCALE = ${f32(SUM_BINS.BIG_SCALE)};
 
 struct Chunk { page: u32, offset: u32, len: u32, pad: u32 }
-struct Partial { q: f32, e: i32 }
-struct Step { chunkCount: u32, gridX: u32, pad0: u32, pad1: u32 }
+// gridX: workgroups per row of the level-1 grid; combineGridX: of the level-2 grid.
+struct Step { chunkCount: u32, gridX: u32, combineGridX: u32, pad: u32 }
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> chunks: array<Chunk>;
 @group(0) @binding(2) var<storage, read_write> flags: array<atomic<u32>>;
-@group(0) @binding(3) var<storage, read_write> partials: array<Partial>;
-${pageAccess(pages, 4, 'read')}
+// Per invocation of level 1 (then per chunk, from index 0, after level 2): sums of
+// squares of the small, medium and big bins (w unused).
+@group(0) @binding(3) var<storage, read_write> lanes: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
+${pageAccess(pages, 5, 'read')}
 
-var<workgroup> scratch: array<f32, WG>;
+fn squares(x: vec4<f32>) -> f32 {
+  return (x.x * x.x + x.y * x.y) + (x.z * x.z + x.w * x.w);
+}
 
 @compute @workgroup_size(WG)
 fn sumOfSquares(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let c = wid.x + wid.y * step.gridX;
   if (c >= step.chunkCount) { return; }
   let chunk = chunks[c];
-  var xs: array<vec4<f32>, VPT>;
-  var largest = 0.0;
+  var acc = vec4<f32>(0.0);
   var nonFiniteSeen = false;
   var nanSeen = false;
-  for (var k = 0u; k < VPT; k++) {
+  for (var k = 0u; k < RVPT; k++) {
     let j = lid + k * WG;
     let first = j * 4u;
-    var x = vec4<f32>(0.0);
-    if (first < chunk.len) {
-      let valid = vec4<u32>(first) + LANES < vec4<u32>(chunk.len);
-      x = ld(chunk.page, chunk.offset + j);
-      let bad = nonFinite(x) & valid;
-      nanSeen = nanSeen || any(isNan(x) & valid);
-      nonFiniteSeen = nonFiniteSeen || any(bad);
-      // Padding and non-finite lanes count as 0 (the flags carry the latter).
-      x = select(vec4<f32>(0.0), x, valid & !bad);
-      let a = abs(x);
-      largest = max(largest, max(max(a.x, a.y), max(a.z, a.w)));
-    }
-    xs[k] = x;
+    if (first >= chunk.len) { break; }
+    let valid = vec4<u32>(first) + LANES < vec4<u32>(chunk.len);
+    let x = ld(chunk.page, chunk.offset + j);
+    let bad = nonFinite(x) & valid;
+    nanSeen = nanSeen || any(isNan(x) & valid);
+    nonFiniteSeen = nonFiniteSeen || any(bad);
+    // Padding and non-finite lanes count as 0 (the flags carry the latter).
+    let a = select(vec4<f32>(0.0), abs(x), valid & !bad);
+    let small = a < vec4<f32>(SMALL_BELOW);
+    let big = a >= vec4<f32>(BIG_FROM);
+    acc.x = acc.x + squares(select(vec4<f32>(0.0), a * SMALL_SCALE, small));
+    acc.y = acc.y + squares(select(a, vec4<f32>(0.0), small | big));
+    acc.z = acc.z + squares(select(vec4<f32>(0.0), a * BIG_SCALE, big));
   }
-  scratch[lid] = largest;
-  workgroupBarrier();
-  for (var half = WG / 2u; half > 0u; half = half / 2u) {
-    if (lid < half) { scratch[lid] = max(scratch[lid], scratch[lid + half]); }
-    workgroupBarrier();
-  }
-  let e = frexp(scratch[0]).exp;
-  workgroupBarrier(); // every invocation has read the maximum before the sums overwrite it
-  // Two factors, each a normal float32 (|e| <= 128): one factor 2^−e may be subnormal.
-  let e1 = e / 2;
-  let s1 = ldexp(1.0, -e1);
-  let s2 = ldexp(1.0, e1 - e);
-  var q = 0.0;
-  for (var k = 0u; k < VPT; k++) {
-    let y = (xs[k] * s1) * s2;
-    q = q + ((y.x * y.x + y.y * y.y) + (y.z * y.z + y.w * y.w));
-  }
-  scratch[lid] = q;
-  workgroupBarrier();
-  for (var half = WG / 2u; half > 0u; half = half / 2u) {
-    if (lid < half) { scratch[lid] = scratch[lid] + scratch[lid + half]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { partials[c] = Partial(scratch[0], e); }
+  lanes[c * WG + lid] = acc;
   if (nonFiniteSeen) { atomicOr(&flags[0], select(${FLAG_INFINITE}u, ${FLAG_NAN}u, nanSeen)); }
+}
+
+@compute @workgroup_size(WG)
+fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let c = (wid.x + wid.y * step.combineGridX) * WG + lid;
+  if (c >= step.chunkCount) { return; }
+  var s = vec4<f32>(0.0);
+  for (var k = 0u; k < WG; k++) { s = s + lanes[c * WG + k]; }
+  partials[c] = s;
 }
 
 @compute @workgroup_size(WG)
@@ -259,7 +287,7 @@ fn allFinite(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
   if (c >= step.chunkCount) { return; }
   let chunk = chunks[c];
   var bad = false;
-  for (var k = 0u; k < VPT; k++) {
+  for (var k = 0u; k < RVPT; k++) {
     let j = lid + k * WG;
     let first = j * 4u;
     if (first >= chunk.len) { break; }

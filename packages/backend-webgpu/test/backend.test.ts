@@ -186,8 +186,13 @@ gpu('webgpu: reductions', () => {
     expect(await backend.allFinite([clean])).toBe(true);
     expect(await backend.allFinite([clean, nan])).toBe(false);
     expect(await backend.allFinite([inf])).toBe(false);
-    // Lanes past a tensor's end are never counted, whatever its padding holds.
+    // Lanes past a tensor's end are never counted, whatever its padding holds: here the
+    // NaN a released tensor left in the same room (first fit hands it out again).
+    const stale = backend.fromArray(new Float32Array(4).fill(NaN), [4]);
+    const page = backend.locate(stale)!;
+    backend.disposeTensor(stale);
     const three = backend.fromArray([1, 2, 3], [3]);
+    expect(backend.locate(three)).toEqual({ ...page, byteLength: 12 });
     expect(await backend.allFinite([three])).toBe(true);
     expect(await backend.sumOfSquares([three])).toBe(14);
     expect(await backend.sumOfSquares([])).toBe(0);
@@ -208,6 +213,8 @@ gpu('webgpu: reductions', () => {
     expect(await update(1e30, {})).toBe(false); // v = 1e57 is Infinity in float32
     expect(await update(0, { eps: 0 })).toBe(false); // 0 / (0 + 0)
     expect(await update(0, { eps: 0, rectified: false })).toBe(true); // the branch is real: no 0/0
+    // Padding lanes (a 5-element tensor fills two vec4s) compute 0/0 here; they never count.
+    expect(await update(1, { eps: 0 }, 5)).toBe(true);
     expect(await update(1, { stepSize: 1e39 })).toBe(false); // a step size beyond float32
     backend.dispose();
   });
@@ -259,28 +266,31 @@ gpu('webgpu: memory', () => {
   });
 
   it('an update that cannot find room for its copy-on-write moves is OUT_OF_MEMORY and changes nothing', async () => {
+    // Pages of 8 elements hold two 4-element tensors each.
     const backend = await testBackend({ maxPageElements: 8, initialPageElements: 8 });
-    const p = backend.fromArray(new Float32Array(8).fill(1), [8]);
-    const g = backend.fromArray(new Float32Array(8).fill(1), [8]);
+    const p = backend.fromArray([1, 1, 1, 1], [4]);
+    const g = backend.fromArray([1, 1, 1, 1], [4]);
     const m = backend.zerosLike(p);
     const v = backend.zerosLike(p);
     const held = backend.capture(p); // shares p's room: the update must move p first
     const fill = [];
     for (;;) {
       try {
-        fill.push(backend.fromArray(new Float32Array(8), [8]));
+        fill.push(backend.fromArray([0, 0, 0, 0], [4]));
       } catch (error) {
         expect(error).toMatchObject({ code: 'OUT_OF_MEMORY' });
         break;
       }
     }
+    expect(fill.length).toBeGreaterThan(0);
+    const update = () => backend.applyRAdam([{ scalars: scalars(), slots: [{ param: p, grad: g, firstMoment: m, secondMoment: v }] }]);
     const before = backend.resourceCounts();
-    await expect(backend.applyRAdam([{ scalars: scalars(), slots: [{ param: p, grad: g, firstMoment: m, secondMoment: v }] }])).rejects.toMatchObject({ code: 'OUT_OF_MEMORY' });
+    await expect(update()).rejects.toMatchObject({ code: 'OUT_OF_MEMORY' });
     expect(backend.resourceCounts()).toEqual(before);
-    expect(Array.from(await backend.read(p))).toEqual(Array(8).fill(1));
+    expect(Array.from(await backend.read(p))).toEqual([1, 1, 1, 1]);
     backend.disposeTensor(fill[0]!); // room for the move: now it runs, and the capture keeps its values
-    expect(await backend.applyRAdam([{ scalars: scalars(), slots: [{ param: p, grad: g, firstMoment: m, secondMoment: v }] }])).toBe(true);
-    expect(Array.from(await backend.read(held))).toEqual(Array(8).fill(1));
+    expect(await update()).toBe(true);
+    expect(Array.from(await backend.read(held))).toEqual([1, 1, 1, 1]);
     expect((await backend.read(p))[0]).toBeLessThan(1);
     backend.dispose();
   });
