@@ -25,7 +25,8 @@ if (found.unavailable !== undefined) {
   process.exit(2);
 }
 const backend = await createWebGpuBackend({ adapter: found.adapter });
-const copyBytes = Math.min(1 << 30, Math.floor(backend.device.limits.maxBufferSize / 4) * 4);
+// 256 MiB each way (or the device's limit): far beyond every cache, within a software GPU's memory.
+const copyBytes = Math.min(1 << 28, Math.floor(backend.device.limits.maxBufferSize / 4) * 4);
 const copy = await measureCopyBandwidth(backend.device, copyBytes);
 const rows = [];
 for (let size = 1e3; size <= max; size *= 10) {

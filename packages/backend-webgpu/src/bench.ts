@@ -124,9 +124,12 @@ export async function benchWebGpuSteps(backend: WebGpuBackend, options: StepBenc
  */
 export async function measureCopyBandwidth(device: GPUDevice, bytes: number, repeats = 20): Promise<{ readonly bytesPerSecond: number; readonly seconds: number }> {
   const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  device.pushErrorScope('out-of-memory');
   const source = device.createBuffer({ size: bytes, usage });
   const target = device.createBuffer({ size: bytes, usage });
+  const oom = await device.popErrorScope();
   try {
+    if (oom !== null) throw new Error(`measureCopyBandwidth: two buffers of ${bytes} bytes do not fit: ${oom.message}`);
     const run = async (): Promise<number> => {
       const encoder = device.createCommandEncoder();
       for (let r = 0; r < repeats; r++) encoder.copyBufferToBuffer(r % 2 === 0 ? source : target, 0, r % 2 === 0 ? target : source, 0, bytes);

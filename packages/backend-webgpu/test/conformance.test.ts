@@ -8,7 +8,7 @@ import { nodeWebGpu, testBackend } from './helpers/node-webgpu.js';
 if (nodeWebGpu.unavailable === undefined) {
   describeBackendConformance('webgpu', () => testBackend(), {
     referenceBackend: () => cpuBackend({ dtype: 'float64' }),
-    propertyRuns: 15,
+    propertyRuns: 30,
     timeout: 120_000,
   });
 } else {
