@@ -42,6 +42,11 @@ export interface BackendReport {
   readonly goldens: readonly CheckResult[];
   /** The state round trip and the bad-input checks. */
   readonly checks: readonly CheckResult[];
+  /**
+   * What the backends reported as run elsewhere than asked (gpu.js' `kernelFallbacks`,
+   * e.g. a WebGL kernel gpu.js moved to its CPU mode), across every backend the page made.
+   */
+  readonly kernelFallbacks: readonly string[];
 }
 
 /**
@@ -170,7 +175,14 @@ export async function runBackend(
   roundTripCase: RadamGoldenCase,
 ): Promise<BackendReport> {
   const unavailable = await entry.unavailableReason();
-  if (unavailable !== undefined) return { entry: entry.name, unavailable, goldens: [], checks: [] };
+  if (unavailable !== undefined) return { entry: entry.name, unavailable, goldens: [], checks: [], kernelFallbacks: [] };
+  // Every backend made, to collect what each says it moved to another mode.
+  const made: TensorBackend<any>[] = [];
+  const create: BackendFactory = async () => {
+    const backend = await entry.create();
+    made.push(backend);
+    return backend;
+  };
   const probe = await entry.create();
   const { name: backend, dtype } = probe;
   probe.dispose?.();
@@ -180,7 +192,7 @@ export async function runBackend(
   for (const testCase of goldens) {
     results.push(
       await timed(testCase.name, async () => {
-        const replay = await replayRadamCase(testCase, entry.create);
+        const replay = await replayRadamCase(testCase, create);
         straight.set(testCase.name, replay);
         return radamGoldenMismatches(replay, testCase, tolerance);
       }),
@@ -188,17 +200,18 @@ export async function runBackend(
   }
   const checks = [
     await timed(`${roundTripCase.name}: state dict round trip (same backend exact; to and from cpu64)`, async () => {
-      const replay = straight.get(roundTripCase.name) ?? (await replayRadamCase(roundTripCase, entry.create));
-      return roundTrip(roundTripCase, entry.create, replay, tolerance);
+      const replay = straight.get(roundTripCase.name) ?? (await replayRadamCase(roundTripCase, create));
+      return roundTrip(roundTripCase, create, replay, tolerance);
     }),
     await timed('a gradient of the wrong shape: SHAPE_MISMATCH, nothing changed', () =>
-      rejected(entry.create, (b) => ({ w: b.fromArray([1, 2, 3, 4, 5], [5]), b: b.fromArray([0, 0, 0], [3]) }), 'SHAPE_MISMATCH', 'w'),
+      rejected(create, (b) => ({ w: b.fromArray([1, 2, 3, 4, 5], [5]), b: b.fromArray([0, 0, 0], [3]) }), 'SHAPE_MISMATCH', 'w'),
     ),
     await timed('a NaN gradient: NON_FINITE_GRADIENT, nothing changed', () =>
-      rejected(entry.create, (b) => ({ w: b.fromArray([0, 0, 0, 0, 0, 0], [2, 3]), b: b.fromArray([0.1, NaN, 0.2], [3]) }), 'NON_FINITE_GRADIENT', 'b'),
+      rejected(create, (b) => ({ w: b.fromArray([0, 0, 0, 0, 0, 0], [2, 3]), b: b.fromArray([0.1, NaN, 0.2], [3]) }), 'NON_FINITE_GRADIENT', 'b'),
     ),
   ];
-  return { entry: entry.name, backend, dtype, goldens: results, checks };
+  const kernelFallbacks = new Set(made.flatMap((b) => (b as { kernelFallbacks?: readonly string[] }).kernelFallbacks ?? []));
+  return { entry: entry.name, backend, dtype, goldens: results, checks, kernelFallbacks: [...kernelFallbacks] };
 }
 
 /** Every golden scheduler case (no backend involved: run once per browser). */

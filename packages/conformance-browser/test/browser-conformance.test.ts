@@ -113,6 +113,8 @@ if (missing !== undefined) {
           `[chromium] ${entry.name}: ${backend.unavailable !== undefined ? `unavailable: ${backend.unavailable}` : `${backend.backend} ${backend.dtype}, ${passed}/${backend.goldens.length + backend.checks.length} passed`} in ${Date.now() - start} ms ` +
             `(${backend.goldens.map((r) => `${r.name} ${r.ms}`).join(', ')})`,
         );
+        const fallbacks = backend.kernelFallbacks;
+        if (fallbacks.length > 0) console.log(`[chromium] ${entry.name}: ${fallbacks.length} kernel fallbacks, e.g. ${fallbacks.slice(0, 3).join('; ')}`);
       }, PAGE_TIMEOUT);
 
       /** The backend's report, or a skip (off CI) / failure (CI) when the browser cannot run it. */
@@ -134,6 +136,10 @@ if (missing !== undefined) {
         for (const testCase of radam) {
           it(testCase.name, (context) => expectPassed(available(context).goldens.find((r) => r.name === testCase.name), testCase.name));
         }
+      });
+      // A kernel gpu.js quietly ran in another mode would mean the GPU path was not the one tested.
+      it('ran every kernel in the mode asked for (no kernel fallbacks)', (context) => {
+        expect(available(context).kernelFallbacks).toEqual([]);
       });
       it('state dict round trip and bad input (RectifyError, nothing changed)', (context) => {
         const { checks } = available(context);
