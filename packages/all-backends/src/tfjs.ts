@@ -1,5 +1,7 @@
 import { tfjsBackend } from '@rectify/backend-tfjs';
 import { useWasmBackend } from '@rectify/backend-tfjs/wasm';
+import { useWebGpuBackend } from '@rectify/backend-tfjs/webgpu';
+import { loadNodeWebGpu } from '@rectify/conformance/node-webgpu';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendEntry } from './backend-entry.js';
 
@@ -17,9 +19,23 @@ async function useCpuBackend(): Promise<void> {
   await tf.ready();
 }
 
+/** tfjs' WebGPU backend on Dawn's WebGPU (SwiftShader where the machine has no GPU). */
+async function useNodeWebGpu(): Promise<void> {
+  const webgpu = await loadNodeWebGpu();
+  if (webgpu.unavailable !== undefined) throw new Error(webgpu.unavailable);
+  await useWebGpuBackend({ gpu: webgpu.gpu });
+}
+
+/**
+ * tfjs' WebGL backend needs a browser's WebGL; this registry runs in Node, where tfjs has
+ * no webgl backend at all (packages/conformance-browser runs it in headless Chromium).
+ */
+const WEBGL_IN_NODE =
+  'browser only: tfjs-webgl needs WebGL, which Node lacks (its conformance runs in headless Chromium: packages/conformance-browser)';
+
 /**
  * TensorFlow.js. tfjs has one active backend per process: each `create()` activates its
- * own (`cpu` or `wasm`), so run one tfjs entry at a time.
+ * own (`cpu`, `wasm` or `webgpu`), so run one tfjs entry at a time.
  */
 export const tfjsEntries: readonly BackendEntry[] = [
   {
@@ -39,6 +55,23 @@ export const tfjsEntries: readonly BackendEntry[] = [
     unavailableReason: () => unavailable(() => useWasmBackend()),
     create: async () => {
       await useWasmBackend();
+      return tfjsBackend();
+    },
+  },
+  {
+    name: 'tfjs-webgl',
+    description: 'TensorFlow.js webgl backend (browsers), stock ops, asynchronous reads',
+    requiresGpu: true,
+    unavailableReason: async () => WEBGL_IN_NODE,
+    create: () => Promise.reject(new Error(WEBGL_IN_NODE)),
+  },
+  {
+    name: 'tfjs-webgpu',
+    description: 'TensorFlow.js webgpu backend (Dawn in Node), stock ops, asynchronous reads',
+    requiresGpu: true,
+    unavailableReason: () => unavailable(useNodeWebGpu),
+    create: async () => {
+      await useNodeWebGpu();
       return tfjsBackend();
     },
   },

@@ -3,8 +3,17 @@ import * as tf from '@tensorflow/tfjs';
 /** Reduces a tensor to the sum of its elements (a scalar tensor). */
 export type Reducer = (t: tf.Tensor) => tf.Tensor;
 
+/**
+ * `Σ t`, with the empty sum 0 made here: tfjs' webgpu backend cannot reduce a tensor of
+ * no elements (its `sum` asks WebGPU for a buffer of invalid size and throws), and an
+ * empty parameter is valid.
+ */
+function sumOf(t: tf.Tensor): tf.Tensor {
+  return t.size === 0 ? tf.scalar(0, 'float32') : tf.sum(t);
+}
+
 /** tfjs' own `sum`: best where reductions run in parallel (webgl) or in float64 JS (cpu). */
-export const serialSum: Reducer = (t) => tf.sum(t);
+export const serialSum: Reducer = sumOf;
 
 /**
  * `sum` in two levels, rows of `chunk` elements first. The wasm backend sums into a single
@@ -23,7 +32,7 @@ export function chunkedSum(chunk: number): Reducer {
   return (t) =>
     t.size % chunk === 0 && t.size >= chunk * chunk
       ? tf.sum(tf.sum(tf.reshape(t, [t.size / chunk, chunk]), 1))
-      : tf.sum(t);
+      : sumOf(t);
 }
 
 /**

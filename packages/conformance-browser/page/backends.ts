@@ -1,0 +1,76 @@
+/**
+ * The backends the conformance page can replay the goldens on: every one that runs only
+ * in a browser (or runs differently there). One entry each, in the registry's shape
+ * (`BackendEntry` of `@rectify/all-backends`, whose Node list holds Node-only backends).
+ *
+ * To add a backend, add one line to {@link PAGE_BACKENDS}, e.g. for a package
+ * `@rectify/backend-webgpu` exporting `createWebGpuBackend()`:
+ *
+ * ```ts
+ * entry('webgpu', 'Rectify WGSL kernels (WebGPU)', webGpuMissing, async () => (await import('@rectify/backend-webgpu')).createWebGpuBackend()),
+ * ```
+ *
+ * (and the package to this package's dependencies). The Node test reads the names from
+ * here, so the new backend gets its own tests, one per golden case, with no other change.
+ * Every import of a backend is dynamic, so that this list loads in Node (for the names)
+ * and a page pulls in only the backend it replays.
+ */
+import type { BackendEntry } from '@rectify/all-backends';
+import type { TensorBackend } from '@rectify/core';
+
+/** The WebGPU entry point, as far as these checks need it (no WebGPU type package). */
+interface NavigatorGpu {
+  readonly gpu?: { requestAdapter(): Promise<{ readonly info?: { vendor: string; architecture: string; description: string } } | null> };
+}
+
+/**
+ * Why this page has no WebGPU adapter, or `undefined` when it has one (Chromium needs
+ * `--enable-unsafe-webgpu` for it headless; its adapter is then SwiftShader's).
+ */
+export async function webGpuMissing(): Promise<string | undefined> {
+  const gpu = (navigator as NavigatorGpu).gpu;
+  if (gpu === undefined) return 'navigator.gpu is missing (Chromium: --enable-unsafe-webgpu)';
+  const adapter = await gpu.requestAdapter().catch(() => null);
+  return adapter === null ? 'navigator.gpu has no adapter' : undefined;
+}
+
+/** Why this page has no `kind` context, or `undefined` when it can make one. */
+function glMissing(kind: 'webgl2' | 'webgl'): () => Promise<string | undefined> {
+  return async () => (document.createElement('canvas').getContext(kind) === null ? `no ${kind} context in this page` : undefined);
+}
+
+/** Rectify's tfjs backend on tfjs' `engine`, made the active one first. */
+async function tfjsOn(engine: 'webgl' | 'webgpu'): Promise<TensorBackend<any>> {
+  const tf = await import('@tensorflow/tfjs');
+  if (engine === 'webgpu') {
+    await (await import('@rectify/backend-tfjs/webgpu')).useWebGpuBackend();
+  } else {
+    if (!(await tf.setBackend(engine))) throw new Error(`tf.setBackend("${engine}") failed`);
+    await tf.ready();
+  }
+  return (await import('@rectify/backend-tfjs')).tfjsBackend();
+}
+
+/** A gpu.js backend in an explicit `mode` (never a fallback: the mode is what is tested). */
+async function gpujsIn(mode: 'webgpu' | 'webgl2' | 'webgl'): Promise<TensorBackend<any>> {
+  const { createGpujsBackend } = await import('@rectify/backend-gpujs');
+  return createGpujsBackend({ mode });
+}
+
+function entry(
+  name: string,
+  description: string,
+  unavailableReason: () => Promise<string | undefined>,
+  create: () => Promise<TensorBackend<any>>,
+): BackendEntry {
+  return { name, description, requiresGpu: true, unavailableReason, create };
+}
+
+/** Every backend the page offers, by the name the query string (`?backend=`) takes. */
+export const PAGE_BACKENDS: readonly BackendEntry[] = [
+  entry('gpujs-webgpu', 'gpu.js WGSL compute shaders (WebGPU)', webGpuMissing, () => gpujsIn('webgpu')),
+  entry('gpujs-webgl2', 'gpu.js GLSL fragment shaders (WebGL2)', glMissing('webgl2'), () => gpujsIn('webgl2')),
+  entry('gpujs-webgl', 'gpu.js GLSL fragment shaders (WebGL)', glMissing('webgl'), () => gpujsIn('webgl')),
+  entry('tfjs-webgl', 'TensorFlow.js webgl backend, asynchronous reads', glMissing('webgl'), () => tfjsOn('webgl')),
+  entry('tfjs-webgpu', 'TensorFlow.js webgpu backend, asynchronous reads', webGpuMissing, () => tfjsOn('webgpu')),
+];
