@@ -50,7 +50,13 @@ for (const { entry, unavailable } of statuses) {
   }
 
   describe(entry.name, () => {
-    describeBackendConformance(entry.name, entry.create, { referenceBackend: referenceEntry().create, timeout: TIMEOUT });
+    // Software GPUs are slow: fewer random runs there (every golden case still runs); the
+    // backend's own package runs the full suite too.
+    describeBackendConformance(entry.name, entry.create, {
+      referenceBackend: referenceEntry().create,
+      timeout: TIMEOUT,
+      ...(entry.requiresGpu && { propertyRuns: 15 }),
+    });
 
     describe(`${entry.name}: training`, () => {
       it(`learns Iris to test accuracy ≥ 0.9, its parameters within its dtype's bound of ${REFERENCE_BACKEND}'s`, { timeout: TIMEOUT }, async () => {
