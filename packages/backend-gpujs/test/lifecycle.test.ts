@@ -1,7 +1,8 @@
 import { RectifyError } from '@rectify/core';
 import { describe, expect, it } from 'vitest';
-import { gpujsBackend, type GpujsBackend } from '../src/index.js';
+import { REDUCTION_WIDTH, createGpujsBackend, gpujsBackend, type GpujsBackend } from '../src/index.js';
 import { TwinRun } from './helpers/fixtures.js';
+import { NODE_MODES } from './helpers/platform.js';
 
 /** gpu.js's own list of the kernels a GPU instance holds (not in its typings). */
 function gpujsKernelCount(backend: GpujsBackend): number {
@@ -78,4 +79,24 @@ describe.each(['cpu', 'webasm'] as const)('gpujs-%s: what the backend holds', (m
     expect(t.location).toBe('released');
     backend.dispose();
   });
+});
+
+describe.each(NODE_MODES)('gpujs-%s: the event loop', (mode) => {
+  it('keeps running while the backend computes (timers fire during a long run of steps)', async () => {
+    const backend = await createGpujsBackend({ mode });
+    const run = new TwinRun(backend, { w: [3, 4], b: [2 * REDUCTION_WIDTH + 1] }, { lr: 1e-3, gradClipNorm: 1 });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    try {
+      // Synchronous kernels (GL, cpu, webasm inline) resolve every promise at once: without
+      // a yield now and then, the whole loop is one chain of microtasks and no timer fires.
+      const start = Date.now();
+      while (Date.now() - start < 200) await run.step();
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ticks).toBeGreaterThan(0);
+    await run.expectMatchesReference(1e-4, 1e-3);
+    backend.dispose();
+  }, 60_000);
 });
