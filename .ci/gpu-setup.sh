@@ -23,7 +23,7 @@ gpu_setup() {
   )
   local need=() pkg
   for pkg in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
+    [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = 'install ok installed' ] || need+=("$pkg")
   done
   if [ "${#need[@]}" -gt 0 ]; then
     local sudo=()

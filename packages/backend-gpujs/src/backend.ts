@@ -217,6 +217,7 @@ class GpujsTensorBackend implements GpujsBackend {
       // turns on the worker pool, which only pays for itself on big tensors.
       asyncMode: (cells) => selection.mode !== 'webasm' || (threads && cells >= threadMinSize),
       poolSize: options.poolSize,
+      ordinaryConstants: selection.mode === 'webasm',
     });
     this.#tensorLimit = tensorLimitOf(this.gpu, selection);
   }
