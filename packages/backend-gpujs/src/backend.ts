@@ -23,9 +23,11 @@ import {
  */
 export interface GpujsBackendOptions {
   /**
-   * The gpu.js mode, or `'auto'` (default) for the best one that computes in float32:
-   * webgpu (only `createGpujsBackend`, when an adapter answers) → headlessgl → webgl2 →
-   * webgl → webasm → cpu. The chosen mode is `backend.mode`.
+   * The gpu.js mode, or `'auto'` (default) for the best one that computes in float32 on a
+   * real GPU: webgpu (only `createGpujsBackend`, when an adapter answers) → headlessgl →
+   * webgl2 → webgl, else webasm → cpu. `'auto'` passes over software renderers (a fallback
+   * WebGPU adapter, llvmpipe, SwiftShader), where webasm is faster; an explicit mode runs
+   * on them. The chosen mode is `backend.mode`.
    */
   readonly mode?: GpujsModeRequest;
   /**
@@ -645,9 +647,10 @@ class GpujsTensorBackend implements GpujsBackend {
 
 /**
  * A gpu.js backend, created synchronously. With `mode: 'auto'` it picks the best mode
- * gpu.js can prove synchronously (headlessgl → webgl2 → webgl → webasm → cpu) and never
- * WebGPU, whose adapter can only be probed asynchronously: use
- * {@link createGpujsBackend} for that. Explicit `mode: 'webgpu'` works here too.
+ * gpu.js can prove synchronously (a hardware headlessgl → webgl2 → webgl, else webasm →
+ * cpu) and never WebGPU, whose adapter can only be probed asynchronously: use
+ * {@link createGpujsBackend} for that. Explicit `mode: 'webgpu'` works here too, without
+ * knowing the device: tensors are limited to WebGPU's guaranteed 128 MiB storage buffer.
  *
  * @throws RectifyError `INVALID_OPTION` (parameter `mode`) for a mode this platform lacks
  *   or one that only offers lossy 8-bit packed precision.
@@ -673,9 +676,10 @@ export function gpujsBackend(options: GpujsBackendOptions = {}): GpujsBackend {
 }
 
 /**
- * A gpu.js backend, after asking whether a WebGPU adapter answers: `mode: 'auto'` then
- * prefers WebGPU, and an explicit `mode: 'webgpu'` is refused up front when no adapter
- * exists (instead of failing at the first kernel).
+ * A gpu.js backend, after requesting gpu.js's WebGPU adapter and device: `mode: 'auto'`
+ * then prefers WebGPU on a hardware adapter, an explicit `mode: 'webgpu'` is refused up
+ * front when no adapter exists (instead of failing at the first kernel), and `fromArray`
+ * knows the device's storage-buffer limit.
  *
  * @throws RectifyError `INVALID_OPTION` as {@link gpujsBackend}.
  * @example

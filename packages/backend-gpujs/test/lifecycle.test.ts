@@ -1,6 +1,6 @@
 import { RectifyError } from '@rectify/core';
 import { describe, expect, it } from 'vitest';
-import { REDUCTION_WIDTH, createGpujsBackend, gpujsBackend, type GpujsBackend } from '../src/index.js';
+import { REDUCTION_WIDTH, createGpujsBackend, type GpujsBackend } from '../src/index.js';
 import { TwinRun } from './helpers/fixtures.js';
 import { NODE_MODES, isSoftware } from './helpers/platform.js';
 
