@@ -68,9 +68,12 @@ export function isSoftware(mode: GpujsMode): boolean {
 }
 
 /** The modes a Node test process runs here, best first (webasm and cpu always). */
-export const NODE_MODES: readonly GpujsMode[] = (['webgpu', 'headlessgl', 'webasm', 'cpu'] as const).filter(
-  (mode) => whyUnavailable(mode) === undefined,
-);
+export const NODE_MODES: readonly GpujsMode[] = (['webgpu', 'headlessgl', 'webasm', 'cpu'] as const).filter((mode) => {
+  const reason = whyUnavailable(mode);
+  // Never dropped silently: every file that loads this says what it leaves out.
+  if (reason !== undefined) console.warn(`[gpujs-${mode}] not available in this test process: ${reason}`);
+  return reason === undefined;
+});
 
 /** What the probe found, for test names. */
 export const webgpuAdapter: string | undefined = webgpu?.adapter;
