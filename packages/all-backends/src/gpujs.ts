@@ -1,8 +1,9 @@
 import {
   GPUJS_MODES,
-  availableGpujsModes,
   createGpujsBackend,
   gpujsBackend,
+  gpujsPlatform,
+  selectGpujsMode,
   type GpujsMode,
 } from '@rectify/backend-gpujs';
 import type { BackendEntry } from './backend-entry.js';
@@ -16,6 +17,9 @@ const DESCRIPTIONS: Record<GpujsMode, string> = {
   cpu: 'gpu.js kernels transpiled to JavaScript',
 };
 
+/** In Node (not a browser page): the browser GL modes are run by the Chromium suite there. */
+const inNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
+
 async function modeUnavailable(mode: GpujsMode): Promise<string | undefined> {
   if (mode === 'webgpu') {
     try {
@@ -25,14 +29,23 @@ async function modeUnavailable(mode: GpujsMode): Promise<string | undefined> {
       return error instanceof Error ? error.message : String(error);
     }
   }
-  return availableGpujsModes().includes(mode) ? undefined : `gpu.js mode "${mode}" is not available on this machine`;
+  if (inNode && (mode === 'webgl2' || mode === 'webgl')) return 'browser only: runs in the Chromium suite';
+  try {
+    selectGpujsMode(mode, gpujsPlatform, undefined);
+    return undefined;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return mode === 'headlessgl'
+      ? `${reason} (needs the optional native "gl" package built and an X server: see .ci/gpu-setup.sh)`
+      : reason;
+  }
 }
 
 /** The gpu.js backend: `gpujs` picks the best float32 mode; one entry per explicit mode. */
 export const gpujsEntries: readonly BackendEntry[] = [
   {
     name: 'gpujs',
-    description: 'gpu.js, best float32 mode available',
+    description: 'gpu.js, best float32 mode available (a real GPU, else webasm)',
     requiresGpu: false,
     unavailableReason: async () => undefined,
     create: () => createGpujsBackend(),

@@ -23,9 +23,11 @@ import {
  */
 export interface GpujsBackendOptions {
   /**
-   * The gpu.js mode, or `'auto'` (default) for the best one that computes in float32:
-   * webgpu (only `createGpujsBackend`, when an adapter answers) → headlessgl → webgl2 →
-   * webgl → webasm → cpu. The chosen mode is `backend.mode`.
+   * The gpu.js mode, or `'auto'` (default) for the best one that computes in float32 on a
+   * real GPU: webgpu (only `createGpujsBackend`, when an adapter answers) → headlessgl →
+   * webgl2 → webgl, else webasm → cpu. `'auto'` passes over software renderers (a fallback
+   * WebGPU adapter, llvmpipe, SwiftShader), where webasm is faster; an explicit mode runs
+   * on them. The chosen mode is `backend.mode`.
    */
   readonly mode?: GpujsModeRequest;
   /**
@@ -142,17 +144,45 @@ function validateOptions(options: GpujsBackendOptions): void {
   }
 }
 
-/** Largest element count a GL texture of this mode can hold (`Infinity` where unknown). */
-function maxElementsOf(gpu: GPU, mode: GpujsMode): number {
-  if (mode !== 'headlessgl' && mode !== 'webgl2' && mode !== 'webgl') return Infinity;
+/**
+ * The `maxStorageBufferBindingSize` every WebGPU device grants (the spec's minimum, 128 MiB):
+ * the limit of a backend made without a probe (`gpujsBackend({ mode: 'webgpu' })`).
+ */
+const WEBGPU_GUARANTEED_BUFFER_BYTES = 134_217_728;
+
+/** Largest tensor of this mode, in elements, and what limits it (`Infinity` where unknown). */
+function tensorLimitOf(gpu: GPU, selection: ModeSelection): { readonly elements: number; readonly what: string } {
+  const { mode } = selection;
+  if (mode === 'webgpu') {
+    const bytes = selection.webgpu?.maxBufferBytes ?? WEBGPU_GUARANTEED_BUFFER_BYTES;
+    const source = selection.webgpu === undefined ? "WebGPU's guaranteed minimum" : 'this device';
+    return {
+      elements: Math.floor(bytes / Float32Array.BYTES_PER_ELEMENT),
+      what: `one WebGPU storage buffer holds (maxStorageBufferBindingSize of ${source}: ${bytes} bytes)`,
+    };
+  }
+  if (mode !== 'headlessgl' && mode !== 'webgl2' && mode !== 'webgl') return { elements: Infinity, what: '' };
   try {
     const features = (gpu.Kernel as unknown as { features: { maxTextureSize?: number } }).features;
     const side = features.maxTextureSize;
-    return side === undefined ? Infinity : side * side;
+    if (side === undefined) return { elements: Infinity, what: '' };
+    return { elements: side * side, what: `one ${mode} texture holds here (maxTextureSize ${side}²)` };
   } catch {
-    return Infinity;
+    return { elements: Infinity, what: '' };
   }
 }
+
+/**
+ * Lets the host's event loop run (timers, I/O, a test runner's messages, a page's input).
+ * GL kernels, webasm without threads and cpu kernels are synchronous, so without this a
+ * long replay is one unbroken chain of microtasks.
+ */
+function yieldToHost(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
+/** How long the backend computes before it yields to the event loop once. */
+const YIELD_INTERVAL_MS = 8;
 
 class GpujsTensorBackend implements GpujsBackend {
   readonly name: `gpujs-${GpujsMode}`;
@@ -166,12 +196,13 @@ class GpujsTensorBackend implements GpujsBackend {
   readonly #counters: TransferCounters = { readbacks: 0, uploads: 0, kernelRuns: 0 };
   readonly #verified = new Set<CompiledKernel>();
   readonly #fallbacks: string[] = [];
-  readonly #maxElements: number;
+  readonly #tensorLimit: { readonly elements: number; readonly what: string };
   /** On cpu/webasm a kernel's "device" output is a host typed array: uploads copy nothing. */
   readonly #hostResident: boolean;
   /** The all-zero accumulators reduction chains start from, by width (kept on the device). */
   readonly #zeros = new Map<number, GpuTensor>();
   #tail: Promise<unknown> = Promise.resolve();
+  #lastYield = Date.now();
   #busy = 0;
   #disposed = false;
 
@@ -188,8 +219,9 @@ class GpujsTensorBackend implements GpujsBackend {
       // turns on the worker pool, which only pays for itself on big tensors.
       asyncMode: (cells) => selection.mode !== 'webasm' || (threads && cells >= threadMinSize),
       poolSize: options.poolSize,
+      ordinaryConstants: selection.mode === 'webasm',
     });
-    this.#maxElements = maxElementsOf(this.gpu, selection.mode);
+    this.#tensorLimit = tensorLimitOf(this.gpu, selection);
   }
 
   get stats(): GpujsBackendStats {
@@ -239,10 +271,10 @@ class GpujsTensorBackend implements GpujsBackend {
         `fromArray got ${data.length} values for shape [${shape.join(', ')}] (${size} elements).`,
       );
     }
-    if (size > this.#maxElements) {
+    if (size > this.#tensorLimit.elements) {
       throw new RectifyError(
         'INVALID_TENSOR',
-        `A tensor of ${size} elements exceeds what one ${this.mode} texture holds here (${this.#maxElements}); split it into smaller parameters.`,
+        `A tensor of ${size} elements exceeds the ${this.#tensorLimit.elements} float32 elements ${this.#tensorLimit.what}; split it into smaller parameters.`,
       );
     }
     // A copy: the tensor never aliases the caller's array.
@@ -560,10 +592,15 @@ class GpujsTensorBackend implements GpujsBackend {
     const output = (await kernel(...args)) as DeviceData;
     if (!this.#verified.has(kernel)) {
       this.#verified.add(kernel);
-      const ran = kernel.kernel.constructor.mode;
-      if (ran !== this.mode) {
-        this.#fallbacks.push(`${kind}:${size} → ${String(ran)} (${kernel.kernel.fallbackReason ?? 'no reason given'})`);
+      // The class, not its `mode`: every GL kernel class reports gpu.js's generic 'gpu'.
+      const ran = kernel.kernel.constructor;
+      if (ran !== this.gpu.Kernel) {
+        this.#fallbacks.push(`${kind}:${size} → ${String(ran.mode)} (${kernel.kernel.fallbackReason ?? 'no reason given'})`);
       }
+    }
+    if (Date.now() - this.#lastYield >= YIELD_INTERVAL_MS) {
+      await yieldToHost();
+      this.#lastYield = Date.now();
     }
     return output;
   }
@@ -610,9 +647,10 @@ class GpujsTensorBackend implements GpujsBackend {
 
 /**
  * A gpu.js backend, created synchronously. With `mode: 'auto'` it picks the best mode
- * gpu.js can prove synchronously (headlessgl → webgl2 → webgl → webasm → cpu) and never
- * WebGPU, whose adapter can only be probed asynchronously: use
- * {@link createGpujsBackend} for that. Explicit `mode: 'webgpu'` works here too.
+ * gpu.js can prove synchronously (a hardware headlessgl → webgl2 → webgl, else webasm →
+ * cpu) and never WebGPU, whose adapter can only be probed asynchronously: use
+ * {@link createGpujsBackend} for that. Explicit `mode: 'webgpu'` works here too, without
+ * knowing the device: tensors are limited to WebGPU's guaranteed 128 MiB storage buffer.
  *
  * @throws RectifyError `INVALID_OPTION` (parameter `mode`) for a mode this platform lacks
  *   or one that only offers lossy 8-bit packed precision.
@@ -638,9 +676,10 @@ export function gpujsBackend(options: GpujsBackendOptions = {}): GpujsBackend {
 }
 
 /**
- * A gpu.js backend, after asking whether a WebGPU adapter answers: `mode: 'auto'` then
- * prefers WebGPU, and an explicit `mode: 'webgpu'` is refused up front when no adapter
- * exists (instead of failing at the first kernel).
+ * A gpu.js backend, after requesting gpu.js's WebGPU adapter and device: `mode: 'auto'`
+ * then prefers WebGPU on a hardware adapter, an explicit `mode: 'webgpu'` is refused up
+ * front when no adapter exists (instead of failing at the first kernel), and `fromArray`
+ * knows the device's storage-buffer limit.
  *
  * @throws RectifyError `INVALID_OPTION` as {@link gpujsBackend}.
  * @example
@@ -654,6 +693,6 @@ export async function createGpujsBackend(options: GpujsBackendOptions = {}): Pro
   const platform = options.platform ?? gpujsPlatform;
   const request = options.mode ?? 'auto';
   const probe = (request === 'auto' || request === 'webgpu') && platform.isSupported('webgpu');
-  const webgpuAvailable = probe ? await platform.isWebGPUAvailable().catch(() => false) : false;
-  return new GpujsTensorBackend(selectGpujsMode(request, platform, webgpuAvailable), options);
+  const webgpu = probe ? ((await platform.probeWebGPU().catch(() => undefined)) ?? null) : null;
+  return new GpujsTensorBackend(selectGpujsMode(request, platform, webgpu), options);
 }

@@ -75,6 +75,11 @@ export interface KernelCacheOptions {
   readonly asyncMode: (cells: number) => boolean;
   /** webasm worker-pool size cap; `undefined` lets gpu.js decide. */
   readonly poolSize?: number | undefined;
+  /**
+   * Give kernels `constants` with the ordinary `Object.prototype` (webasm needs it), not
+   * prototype-free ones (GL and WebGPU need those once Object.prototype is polluted).
+   */
+  readonly ordinaryConstants?: boolean;
 }
 
 type KernelSource = (this: never, ...args: never[]) => number;
@@ -103,6 +108,9 @@ export function reductionWidth(kind: KernelKind): number | undefined {
   if (kind === 'nonFiniteCount' || kind === 'updateNonFiniteCount') return REDUCTION_WIDTH;
   return undefined;
 }
+
+/** A prototype with nothing enumerable: only hasOwnProperty, which gpu.js calls on `constants`. */
+const OWN_ONLY: object = Object.freeze(Object.create(null, { hasOwnProperty: { value: Object.prototype.hasOwnProperty } }));
 
 /**
  * Compiled gpu.js kernels, one per (kind, tensor size). A gpu.js kernel is bound to its
@@ -163,17 +171,28 @@ export class KernelCache {
     };
     if (this.#options.poolSize !== undefined) settings.poolSize = this.#options.poolSize;
     const width = reductionWidth(kind);
+    // GL and WebGPU kernels walk `constants` and `constantTypes` with for…in, even for a
+    // kernel without constants: an enumerable property someone put on Object.prototype
+    // would become a "constant" of an unknown type and fail the build. Objects without
+    // Object.prototype (but with the hasOwnProperty gpu.js calls) keep them out. webasm
+    // instead looks up, in `constants`, every name its own layout objects enumerate, and
+    // needs the ordinary prototype to find something there.
+    const proto = this.#options.ordinaryConstants === true ? Object.prototype : OWN_ONLY;
+    const constants = Object.create(proto) as Record<string, number>;
+    const constantTypes = Object.create(proto) as Record<string, string>;
     if (width !== undefined) {
       const iterations = Math.max(1, Math.ceil(size / REDUCTION_WIDTH));
-      const constants: ReductionConstants = { size, width: REDUCTION_WIDTH, iterations };
-      settings.output = [width];
-      settings.constants = constants;
+      const reduction: ReductionConstants = { size, width: REDUCTION_WIDTH, iterations };
+      Object.assign(constants, reduction);
       // Integer constants keep the index arithmetic in ints on the GL and WGSL paths.
-      settings.constantTypes = { size: 'Integer', width: 'Integer', iterations: 'Integer' };
+      Object.assign(constantTypes, { size: 'Integer', width: 'Integer', iterations: 'Integer' });
+      settings.output = [width];
       settings.loopMaxIterations = iterations + 1;
     } else {
       settings.output = [size];
     }
+    settings.constants = constants;
+    settings.constantTypes = constantTypes;
     const [cells] = settings.output as [number];
     settings.asyncMode = this.#options.asyncMode(cells);
     const create = this.#gpu.createKernel.bind(this.#gpu) as unknown as (

@@ -1,47 +1,79 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { GPU } from 'gpu.js';
+import { dirname, join } from 'node:path';
+import { loadNodeWebGpu } from '@rectify/conformance/node-webgpu';
 import { gpujsPlatform, selectGpujsMode, type GpujsMode } from '../../src/index.js';
 
 /**
- * Makes WebGPU reachable from Node the way a user would: the `webgpu` package (Dawn, a
- * dependency of gpu.js) provides `navigator.gpu`. Returns why it could not, if it could not
- * (its prebuilt Linux binary needs glibc >= 2.38).
+ * WebGPU for Node the way a user gets it: Dawn's `webgpu` package as `navigator.gpu`
+ * (gpu.js reads the global), on SwiftShader's Vulkan driver where there is no GPU.
  */
-async function installNodeWebGPU(): Promise<string | undefined> {
-  const scope = globalThis as { navigator?: { gpu?: unknown } };
-  if (scope.navigator?.gpu !== undefined) return undefined;
+const dawn = await loadNodeWebGpu();
+if (dawn.gpu !== undefined) {
+  const scope = globalThis as { navigator?: object };
+  // Node ≥ 21 has a navigator (gpu.js reads its hardwareConcurrency too): extend it.
+  if (scope.navigator === undefined) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true });
+  Object.defineProperty(scope.navigator, 'gpu', { value: dawn.gpu, configurable: true });
+}
+const webgpu = await gpujsPlatform.probeWebGPU();
+
+/** Why headless-gl has no context here: the three ways it goes missing, named. */
+function headlessGlHint(): string {
+  let gl: string;
   try {
-    // Resolved from gpu.js's own folder: pnpm does not expose it to this package.
-    const fromGpujs = createRequire(createRequire(import.meta.url).resolve('gpu.js'));
-    const entry = fromGpujs.resolve('webgpu');
-    const { create, globals } = (await import(entry)) as { create: (flags: string[]) => unknown; globals: object };
-    Object.assign(globalThis, globals);
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]) }, configurable: true });
-    return undefined;
-  } catch (error) {
-    return `the "webgpu" package (navigator.gpu for Node) did not load: ${String((error as Error).message).split('\n')[0]}`;
+    // Resolved from gpu.js's own folder: an optional dependency of gpu.js, not of this package.
+    gl = dirname(createRequire(createRequire(import.meta.url).resolve('gpu.js')).resolve('gl/package.json'));
+  } catch {
+    return 'the optional native "gl" package is not installed';
   }
+  if (!existsSync(join(gl, 'build', 'Release', 'webgl.node'))) {
+    return (
+      `the optional native "gl" package is not built (${gl}): install the Debian packages in .ci/gpu-setup.sh, ` +
+      'then `npm_config_nodedir=/usr pnpm rebuild -r gl`'
+    );
+  }
+  if (process.env.DISPLAY === undefined) return 'headless-gl needs an X server: install xvfb (test/setup/xvfb.ts starts it)';
+  return `headless-gl built, but no GL context on DISPLAY=${process.env.DISPLAY}`;
 }
 
-const webgpuLoadFailure = await installNodeWebGPU();
-const webgpuAdapter = webgpuLoadFailure === undefined && (await GPU.isWebGPUAvailable().catch(() => false));
-
 /**
- * Why `mode` cannot run in this test process, or `undefined` when it can. Printed when a
- * suite is skipped, so a missing GPU shows in every test run instead of vanishing.
+ * Why `mode` cannot run in this test process, or `undefined` when it can. In Node the
+ * browser GL modes never can (the Chromium suite runs them); every other reason means a
+ * missing piece of this machine's setup, which CI must not have.
  */
 export function whyUnavailable(mode: GpujsMode): string | undefined {
   if (mode === 'webgpu') {
-    if (webgpuLoadFailure !== undefined) return webgpuLoadFailure;
-    if (!webgpuAdapter) return 'navigator.gpu exists but no WebGPU adapter answered (no GPU on this machine)';
-    return undefined;
+    if (dawn.unavailable !== undefined) return dawn.unavailable;
+    return webgpu === undefined ? "Dawn answered, but gpu.js's WebGPU device request failed" : undefined;
   }
   try {
     selectGpujsMode(mode, gpujsPlatform, undefined);
     return undefined;
   } catch (error) {
-    const hint =
-      mode === 'headlessgl' ? ' (the optional native "gl" package is not built here)' : ' (no browser GL context in Node)';
-    return (error as Error).message + hint;
+    return `${(error as Error).message} (${mode === 'headlessgl' ? headlessGlHint() : 'browser only'})`;
   }
 }
+
+/** The browser-only modes, which a Node test process never has. */
+export const BROWSER_ONLY: readonly GpujsMode[] = ['webgl2', 'webgl'];
+
+/**
+ * Whether `mode` runs on a software renderer here (SwiftShader, llvmpipe): such a run
+ * proves the code path, at a fraction of a GPU's speed, so tests keep its random runs low.
+ */
+export function isSoftware(mode: GpujsMode): boolean {
+  if (mode === 'webgpu') return webgpu?.isSoftware === true;
+  if (mode === 'headlessgl') return gpujsPlatform.softwareRenderer(mode) !== undefined;
+  return false;
+}
+
+/** The modes a Node test process runs here, best first (webasm and cpu always). */
+export const NODE_MODES: readonly GpujsMode[] = (['webgpu', 'headlessgl', 'webasm', 'cpu'] as const).filter((mode) => {
+  const reason = whyUnavailable(mode);
+  // Never dropped silently: every file that loads this says what it leaves out.
+  if (reason !== undefined) console.warn(`[gpujs-${mode}] not available in this test process: ${reason}`);
+  return reason === undefined;
+});
+
+/** What the probe found, for test names. */
+export const webgpuAdapter: string | undefined = webgpu?.adapter;
