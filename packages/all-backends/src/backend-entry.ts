@@ -13,6 +13,12 @@ export interface BackendEntry {
    */
   readonly requiresGpu: boolean;
   /**
+   * `true` for a backend that exists only in a browser page (WebGL): this Node registry
+   * always reports it unavailable, and `packages/conformance-browser` runs its conformance
+   * in headless Chromium instead. Every other backend must run on CI.
+   */
+  readonly browserOnly?: boolean;
+  /**
    * Why the backend cannot run on this machine (a missing GPU, a native module that did
    * not build), or `undefined` when it can. Never throws.
    */

@@ -6,6 +6,7 @@ import {
   selectGpujsMode,
   type GpujsMode,
 } from '@rectify/backend-gpujs';
+import { installNavigatorGpu } from '@rectify/conformance/node-webgpu';
 import type { BackendEntry } from './backend-entry.js';
 
 const DESCRIPTIONS: Record<GpujsMode, string> = {
@@ -20,10 +21,19 @@ const DESCRIPTIONS: Record<GpujsMode, string> = {
 /** In Node (not a browser page): the browser GL modes are run by the Chromium suite there. */
 const inNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
 
+/** gpu.js's WebGPU mode reads `navigator.gpu`: Dawn's, in Node. */
+async function createOnWebGpu(): ReturnType<typeof createGpujsBackend> {
+  if (inNode) {
+    const dawn = await installNavigatorGpu();
+    if (dawn.unavailable !== undefined) throw new Error(dawn.unavailable);
+  }
+  return createGpujsBackend({ mode: 'webgpu' });
+}
+
 async function modeUnavailable(mode: GpujsMode): Promise<string | undefined> {
   if (mode === 'webgpu') {
     try {
-      (await createGpujsBackend({ mode })).dispose();
+      (await createOnWebGpu()).dispose();
       return undefined;
     } catch (error) {
       return error instanceof Error ? error.message : String(error);
@@ -56,7 +66,8 @@ export const gpujsEntries: readonly BackendEntry[] = [
       description: DESCRIPTIONS[mode],
       requiresGpu: mode !== 'webasm' && mode !== 'cpu',
       unavailableReason: () => modeUnavailable(mode),
-      create: async () => (mode === 'webgpu' ? createGpujsBackend({ mode }) : gpujsBackend({ mode })),
+      ...((mode === 'webgl2' || mode === 'webgl') && { browserOnly: true }),
+      create: async () => (mode === 'webgpu' ? createOnWebGpu() : gpujsBackend({ mode })),
     }),
   ),
 ];

@@ -62,6 +62,7 @@ export const tfjsEntries: readonly BackendEntry[] = [
     name: 'tfjs-webgl',
     description: 'TensorFlow.js webgl backend (browsers), stock ops, asynchronous reads',
     requiresGpu: true,
+    browserOnly: true,
     unavailableReason: async () => WEBGL_IN_NODE,
     create: () => Promise.reject(new Error(WEBGL_IN_NODE)),
   },

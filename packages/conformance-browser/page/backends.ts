@@ -3,14 +3,8 @@
  * in a browser (or runs differently there). One entry each, in the registry's shape
  * (`BackendEntry` of `@rectify/all-backends`, whose Node list holds Node-only backends).
  *
- * To add a backend, add one line to {@link PAGE_BACKENDS}, e.g. for a package
- * `@rectify/backend-webgpu` exporting `createWebGpuBackend()`:
- *
- * ```ts
- * entry('webgpu', 'Rectify WGSL kernels (WebGPU)', webGpuMissing, async () => (await import('@rectify/backend-webgpu')).createWebGpuBackend()),
- * ```
- *
- * (and the package to this package's dependencies). The Node test reads the names from
+ * To add a backend, add one line to {@link PAGE_BACKENDS} (as `webgpu` is) and the package
+ * to this package's dependencies. The Node test reads the names from
  * here, so the new backend gets its own tests, one per golden case, with no other change.
  * Every import of a backend is dynamic, so that this list loads in Node (for the names)
  * and a page pulls in only the backend it replays.
@@ -68,6 +62,7 @@ function entry(
 
 /** Every backend the page offers, by the name the query string (`?backend=`) takes. */
 export const PAGE_BACKENDS: readonly BackendEntry[] = [
+  entry('webgpu', 'Rectify WGSL kernels, one dispatch per step (WebGPU)', webGpuMissing, async () => (await import('@rectify/backend-webgpu')).createWebGpuBackend()),
   entry('gpujs-webgpu', 'gpu.js WGSL compute shaders (WebGPU)', webGpuMissing, () => gpujsIn('webgpu')),
   entry('gpujs-webgl2', 'gpu.js GLSL fragment shaders (WebGL2)', glMissing('webgl2'), () => gpujsIn('webgl2')),
   entry('gpujs-webgl', 'gpu.js GLSL fragment shaders (WebGL)', glMissing('webgl'), () => gpujsIn('webgl')),

@@ -102,3 +102,18 @@ function vulkanHint(): string {
 function message(error: unknown): string {
   return error instanceof Error ? error.message.split('\n')[0]! : String(error);
 }
+
+/**
+ * {@link loadNodeWebGpu}, and Dawn's `GPU` installed as `navigator.gpu` (creating a
+ * `navigator` where Node has none), for libraries that only read the global (gpu.js,
+ * tfjs-backend-webgpu). Always the same object, so every library of the process shares it.
+ */
+export async function installNavigatorGpu(): Promise<NodeWebGpu> {
+  const dawn = await loadNodeWebGpu();
+  if (dawn.gpu === undefined) return dawn;
+  const scope = globalThis as { navigator?: { gpu?: unknown } };
+  // Node ≥ 21 has a navigator (gpu.js reads its hardwareConcurrency too): extend it.
+  if (scope.navigator === undefined) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true });
+  if (scope.navigator!.gpu !== dawn.gpu) Object.defineProperty(scope.navigator, 'gpu', { value: dawn.gpu, configurable: true });
+  return dawn;
+}

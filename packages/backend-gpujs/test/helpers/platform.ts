@@ -1,20 +1,14 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { loadNodeWebGpu } from '@rectify/conformance/node-webgpu';
+import { installNavigatorGpu } from '@rectify/conformance/node-webgpu';
 import { gpujsPlatform, selectGpujsMode, type GpujsMode } from '../../src/index.js';
 
 /**
  * WebGPU for Node the way a user gets it: Dawn's `webgpu` package as `navigator.gpu`
  * (gpu.js reads the global), on SwiftShader's Vulkan driver where there is no GPU.
  */
-const dawn = await loadNodeWebGpu();
-if (dawn.gpu !== undefined) {
-  const scope = globalThis as { navigator?: object };
-  // Node ≥ 21 has a navigator (gpu.js reads its hardwareConcurrency too): extend it.
-  if (scope.navigator === undefined) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true });
-  Object.defineProperty(scope.navigator, 'gpu', { value: dawn.gpu, configurable: true });
-}
+const dawn = await installNavigatorGpu();
 const webgpu = await gpujsPlatform.probeWebGPU();
 
 /** Why headless-gl has no context here: the three ways it goes missing, named. */
@@ -32,7 +26,7 @@ function headlessGlHint(): string {
       'then `npm_config_nodedir=/usr pnpm rebuild -r gl`'
     );
   }
-  if (process.env.DISPLAY === undefined) return 'headless-gl needs an X server: install xvfb (test/setup/xvfb.ts starts it)';
+  if (process.env.DISPLAY === undefined) return 'headless-gl needs an X server: install xvfb (@rectify/conformance/xvfb starts it)';
   return `headless-gl built, but no GL context on DISPLAY=${process.env.DISPLAY}`;
 }
 

@@ -1,10 +1,14 @@
 import { spawn } from 'node:child_process';
 
 /**
- * vitest global setup: headless-gl draws through GLX, so it needs an X server. Where none
- * is set (`DISPLAY` unset: CI, a container, ssh) and Xvfb is installed, start one for this
- * run and point the test workers at it; they are spawned after this and inherit `DISPLAY`.
- * Where Xvfb is missing, nothing happens and the headlessgl suites say why they cannot run.
+ * `@rectify/conformance/xvfb`, a vitest global setup (`globalSetup:
+ * ['@rectify/conformance/xvfb']`): headless-gl draws through GLX, so it needs an X server.
+ * Where none is set (`DISPLAY` unset: CI, a container, ssh) and Xvfb is installed, start
+ * one for this run and point the test workers at it; they are spawned after this and
+ * inherit `DISPLAY`. Where Xvfb is missing, nothing happens and the headlessgl suites say
+ * why they cannot run.
+ *
+ * @packageDocumentation
  */
 export default async function startXvfb(): Promise<(() => void) | undefined> {
   if (process.platform !== 'linux' || process.env.DISPLAY !== undefined) return undefined;
