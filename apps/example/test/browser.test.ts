@@ -1,6 +1,6 @@
 /**
  * The web page in headless Chromium (Debian's, driven by playwright-core): builds it with
- * Vite, serves the build on a free localhost port, trains on the tfjs and the gpu.js
+ * Vite, serves the build on a free localhost port, trains on the tfjs, WebGPU and gpu.js
  * backends by clicking Train, waits for the loss to fall below a threshold and saves a
  * screenshot to the output folder.
  */
@@ -36,7 +36,7 @@ describe.skipIf(missing !== undefined)(`the web page in headless Chromium${missi
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     page = await browser.newPage({ viewport: { width: 900, height: 900 } });
     page.on('pageerror', (error) => errors.push(error.message));
@@ -73,16 +73,23 @@ describe.skipIf(missing !== undefined)(`the web page in headless Chromium${missi
     console.log(`[browser] ${run.name}: final loss ${run.finalLoss.toFixed(4)}`);
   });
 
-  it('trains it with the gpu.js backend below the threshold, plots both runs and saves a screenshot', { timeout: 150_000 }, async () => {
+  it('trains it with the WebGPU backend (SwiftShader here) below the threshold', { timeout: 150_000 }, async () => {
+    const run = await trainOn('webgpu');
+    expect(run.name).toBe('webgpu');
+    expect(run.finalLoss).toBeLessThan(LOSS_THRESHOLD);
+    console.log(`[browser] ${run.name}: final loss ${run.finalLoss.toFixed(4)}`);
+  });
+
+  it('trains it with the gpu.js backend below the threshold, plots every run and saves a screenshot', { timeout: 150_000 }, async () => {
     const run = await trainOn('gpujs');
     expect(run.name).toMatch(/^gpujs-/);
     expect(run.finalLoss).toBeLessThan(LOSS_THRESHOLD);
     console.log(`[browser] ${run.name}: final loss ${run.finalLoss.toFixed(4)}`);
     // The live chart drew a line per run, labelled in its legend.
     const legend = await page.locator('#chart svg .role-legend-label text').allTextContents();
-    expect(legend).toHaveLength(2);
+    expect(legend).toHaveLength(3);
     expect(legend.some((l) => l.startsWith('gpujs-'))).toBe(true);
-    expect(await page.locator('#chart svg .mark-line path').count()).toBe(2);
+    expect(await page.locator('#chart svg .mark-line path').count()).toBe(3);
     mkdirSync(DEFAULT_OUT_DIR, { recursive: true });
     const file = join(DEFAULT_OUT_DIR, 'browser.png');
     await page.screenshot({ path: file, fullPage: true });

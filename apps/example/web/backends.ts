@@ -50,6 +50,8 @@ export const WEB_BACKENDS: readonly WebBackend[] = [
   { id: 'tfjs', label: 'tfjs: webgl, else wasm, else cpu', create: () => tfjsOn(['webgl', 'wasm', 'cpu']) },
   { id: 'tfjs-wasm', label: 'tfjs: wasm', create: () => tfjsOn(['wasm']) },
   { id: 'tfjs-cpu', label: 'tfjs: cpu', create: () => tfjsOn(['cpu']) },
+  // Imported when picked: a page without WebGPU never loads it.
+  { id: 'webgpu', label: 'Rectify WebGPU: WGSL, one dispatch per step', create: async () => (await import('@rectify/backend-webgpu')).createWebGpuBackend() },
   { id: 'gpujs', label: 'gpu.js: best float32 mode (webgpu, webgl2, webgl, webasm, cpu)', create: () => createGpujsBackend() },
   { id: 'gpujs-cpu', label: 'gpu.js: cpu', create: async () => gpujsBackend({ mode: 'cpu' }) },
   { id: 'cpu', label: 'Rectify cpu: Float32Array', create: async () => cpuBackend() },
