@@ -64,10 +64,54 @@ export async function expectRejectedUnchanged(
   } catch (error) {
     caught = error;
   }
-  expect(caught, `expected a ${code} error`).toBeInstanceOf(RectifyError);
-  expect((caught as RectifyError).code).toBe(code);
-  if (parameter !== undefined) expect((caught as RectifyError).parameter).toBe(parameter);
-  expect((caught as RectifyError).message.length).toBeGreaterThan(10);
-  expect(await snapshot(fixture)).toEqual(before);
+  const where = parameter === undefined ? '' : ` naming "${parameter}"`;
+  if (caught === undefined) {
+    // What a broken backend looks like from here: say what it did, not "undefined".
+    expect.fail(
+      `expected a RectifyError ${code}${where}, but the call completed (a backend check that should have caught it, ` +
+        `e.g. allFinite or isTensor, let it through); state ${JSON.stringify(await snapshot(fixture)) === JSON.stringify(before) ? 'unchanged' : 'CHANGED'}`,
+    );
+  }
+  if (!(caught instanceof RectifyError)) {
+    expect.fail(`expected a RectifyError ${code}${where}, got ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)}`);
+  }
+  expect(caught.code, `error code (message: ${caught.message})`).toBe(code);
+  if (parameter !== undefined) expect(caught.parameter, `the parameter the ${code} error names`).toBe(parameter);
+  expect(caught.message.length).toBeGreaterThan(10);
+  const after = await snapshot(fixture);
+  if (JSON.stringify(after) !== JSON.stringify(before)) {
+    expect.fail(`the ${code} error was thrown, but the optimizer changed: ${describeChanges(before, after)}`);
+  }
 }
 
+
+/** The fields of two snapshots that differ, named, with the first differing element of each. */
+function describeChanges(before: unknown, after: unknown): string {
+  const a = before as Record<string, unknown>;
+  const b = after as Record<string, unknown>;
+  const changes: string[] = [];
+  for (const key of Object.keys(a)) {
+    const x = JSON.stringify(a[key]);
+    const y = JSON.stringify(b[key]);
+    if (x === y) continue;
+    if (Array.isArray(a[key]) && Array.isArray(b[key])) {
+      const xs = a[key] as unknown[];
+      const ys = b[key] as unknown[];
+      const i = xs.findIndex((v, k) => JSON.stringify(v) !== JSON.stringify(ys[k]));
+      changes.push(`${key}[${i}] ${JSON.stringify(xs[i])} → ${JSON.stringify(ys[i])}`);
+    } else {
+      changes.push(`${key} ${x.slice(0, 80)} → ${(y ?? 'undefined').slice(0, 80)}`);
+    }
+  }
+  return changes.join('; ');
+}
+
+/** A value of the gradient `w`'s size (6 elements) that `backend` does not take for a tensor. */
+export function foreignValueFor(backend: TensorBackend<unknown>): unknown {
+  const values = [1, 2, 3, 4, 5, 6];
+  const otherFloat = backend.dtype === 'float64' ? Float32Array.from(values) : Float64Array.from(values);
+  const candidates: unknown[] = [values, otherFloat, { length: 6, 0: 1, 1: 2, 2: 3, 3: 4, 4: 5, 5: 6 }, 'not a tensor'];
+  const foreign = candidates.find((candidate) => !backend.isTensor(candidate));
+  if (foreign === undefined) throw new Error(`${backend.name}.isTensor accepts every candidate non-tensor: pass options.foreignValue`);
+  return foreign;
+}

@@ -13,7 +13,7 @@ import { radamRun } from './arbitraries.js';
 import { radamGoldenMismatches, schedulerGoldenMismatches } from './golden-check.js';
 import { radamGoldenCases, schedulerGoldenCases } from './golden-files.js';
 import { replayRadamCase, replaySchedulerCase, type BackendFactory, type RadamReplay } from './replay.js';
-import { expectRejectedUnchanged, snapshot, trainedFixture, B, W, type Fixture } from './fixture.js';
+import { expectRejectedUnchanged, foreignValueFor, snapshot, trainedFixture, B, W, type Fixture } from './fixture.js';
 import { describeIntegrity } from './integrity.js';
 import { describeStateForms } from './state-forms.js';
 import { REQUIRE_ALL_BACKENDS_VARIABLE, everyBackendRequired } from './environment.js';
@@ -35,6 +35,13 @@ export interface ConformanceOptions {
    * should raise it (the CPU backends use thousands).
    */
   readonly propertyRuns?: number;
+  /**
+   * A value that is not a tensor of the backend but could pass for one, for the
+   * "gradient that is not a tensor" check. Default: the first of a plain `number[]`, a
+   * typed array of the other float type, an array-like object and a string that the
+   * backend's `isTensor` rejects (so a backend over plain arrays gets a fair test too).
+   */
+  readonly foreignValue?: () => unknown;
 }
 
 function looser(a: Tolerance, b: Tolerance): Tolerance {
@@ -236,7 +243,8 @@ export function describeBackendConformance(
       });
       it('gradient that is not a tensor of this backend', async () => {
         const f = await trainedFixture(createBackend);
-        await expectRejectedUnchanged(f, () => f.optimizer.step({ b: f.grad('b'), w: [1, 2, 3, 4, 5, 6] as never }), 'INVALID_TENSOR', 'w');
+        const foreign = options.foreignValue?.() ?? foreignValueFor(f.backend);
+        await expectRejectedUnchanged(f, () => f.optimizer.step({ b: f.grad('b'), w: foreign as never }), 'INVALID_TENSOR', 'w');
       });
       for (const bad of [NaN, Infinity, -Infinity]) {
         it(`${bad} gradient under nonFinite 'error'`, async () => {
@@ -382,3 +390,4 @@ export function describeUnavailable(name: string, reason: string): void {
     it(`skipped: ${reason}`, () => undefined);
   });
 }
+

@@ -94,7 +94,7 @@ export interface RAdamBatch<T> {
  * optimizer, which releases them with {@link TensorBackend.disposeTensor}.
  *
  * **Writing a backend.** Implement the members below, then call
- * `describeBackendConformance(name, () => yourBackend)` from `@rectify/conformance` in
+ * `describeBackendConformance(name, () => yourBackend)` from `@rectify/conformance/vitest` in
  * your tests: it replays the golden trajectories against your implementation.
  *
  * @typeParam T - the backend's tensor type (a typed array, a `tf.Variable`, …).
