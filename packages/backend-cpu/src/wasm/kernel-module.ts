@@ -1,39 +1,25 @@
+import { KERNEL_WASM_BASE64 } from './kernel-wasm.generated.js';
 import { webAssembly, type WasmModule } from './wasm-api.js';
 
 let compiled: Promise<WasmModule> | undefined;
 
-/** Message thrown when the compiled kernel is missing from `dist/`. */
-const MISSING =
-  'The WebAssembly kernel radam.wasm was not found: build @rectify/backend-cpu first ' +
-  '(`pnpm --filter @rectify/backend-cpu build` runs asc, then tsc).';
-
-async function compileKernel(): Promise<WasmModule> {
-  // Loaded lazily so that importing the package never pulls Node built-ins into a browser bundle.
-  const { readFile } = await import('node:fs/promises');
-  const { fileURLToPath } = await import('node:url');
-  // From dist/wasm/*.js the kernel sits next to this file. From src/wasm/*.ts (tests run
-  // the sources through vitest) it is the one the build wrote to dist/wasm/.
-  const candidates = [new URL('./radam.wasm', import.meta.url), new URL('../../dist/wasm/radam.wasm', import.meta.url)];
-  for (const candidate of candidates) {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(fileURLToPath(candidate));
-    } catch {
-      continue;
-    }
-    return webAssembly.compile(bytes);
-  }
-  throw new Error(MISSING);
+/** The kernel's bytes, from the base64 the build embedded (no file to find at run time). */
+function kernelBytes(): Uint8Array {
+  const binary = atob(KERNEL_WASM_BASE64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }
 
 /**
- * The compiled kernel module (`assembly/radam.ts`, built by asc into `dist/wasm/radam.wasm`),
- * compiled once per process and shared by every backend instance and worker.
+ * The compiled kernel module (`assembly/radam.ts`, built by asc and embedded in the package
+ * by `scripts/embed-kernel.mjs`), compiled once per process and shared by every backend
+ * instance and worker.
  */
 export function loadKernelModule(): Promise<WasmModule> {
   if (compiled === undefined) {
-    compiled = compileKernel();
-    // A failed load is not cached: a later call (after a build) can succeed.
+    compiled = webAssembly.compile(kernelBytes());
+    // A failed compile is not cached: a later call can try again.
     compiled.catch(() => {
       compiled = undefined;
     });
