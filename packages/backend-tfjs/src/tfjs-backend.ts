@@ -131,7 +131,9 @@ export function readsSynchronously(name: string): boolean {
  *   the global gradient norm (`gradClipNorm`) or the non-finite check (`nonFinite`
  *   other than `'propagate'`).
  * - **Compute**: on tfjs' `cpu` backend, Rectify's own registered kernels (one pass per
- *   tensor, bit for bit core's float32 CPU backend); elsewhere a short graph of stock
+ *   tensor, bit for bit core's float32 CPU backend); on `webgpu` (asynchronous),
+ *   `@rectify/backend-webgpu`'s WGSL kernel on tfjs' device (one dispatch per step, GPU
+ *   copies in and out, bit for bit that backend's results); elsewhere a short graph of stock
  *   tfjs ops (see {@link TfjsBackendOptions.fusedKernel}), scaling before squaring so that
  *   results agree with core's float64-computed ones wherever float32 holds them.
  * - **Sync or async**: see {@link TfjsBackendOptions.synchronous}. The overloads give a

@@ -77,20 +77,33 @@ class Mirrors {
  * not dispatches) from tfjs' buffers into the arena; the one update dispatch runs (with
  * its 4-byte finiteness flag); once the flag is back and the device reported no error,
  * each variable gets a new tfjs tensor, filled by a copy from the arena, with `assign`.
- * A failure before then (a bad tensor, arena memory, a device error) leaves every
- * variable as it was: nothing tfjs holds was written. tfjs' buffers are only ever read
+ * A failure before then (a bad tensor, a device error: a typed `RectifyError`) leaves
+ * every variable as it was: nothing tfjs holds was written; a failure of those last
+ * copies (after the assigns) is an untyped error, which core takes for a torn update. tfjs' buffers are only ever read
  * (a tensor's data may be shared with its clones) and its new tensors get buffers of
  * tfjs' own pool, which it frees as usual.
  *
  * The moments stay `tf.Variable`s (checkpoints, `read`, `write` see them as on every
  * other path); their mirrors make copying them in free while nobody else assigns them.
  *
- * `fallback()` runs a call that this path cannot: a tensor larger than one arena binding,
- * or data tfjs does not keep in a `GPUBuffer`.
+ * `fallback()` (the stock-op graph) runs a call that this path cannot: a tensor larger
+ * than one arena binding, an arena too full for the mirrors, or data tfjs does not keep
+ * in a `GPUBuffer`. The arena holds up to four mirrors per parameter (parameter, both
+ * moments, and the gradient), on top of tfjs' own tensors.
  */
 export function webgpuKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fallback: () => StepPath): StepPath {
   const device = tfjs.device;
   const mirrors = new Mirrors(arena);
+
+  /** `make()`, or `undefined` when the arena is full (the stock ops then take the call). */
+  const allocating = <R>(make: () => R): R | undefined => {
+    try {
+      return make();
+    } catch (error) {
+      if (error instanceof RectifyError && error.code === 'OUT_OF_MEMORY') return undefined;
+      throw error;
+    }
+  };
 
   /** The GPU buffer holding `tensor`'s data (uploaded first when tfjs keeps it on the CPU). */
   const bufferOf = (tensor: tf.Tensor): GPUBuffer | undefined => {
@@ -132,14 +145,20 @@ export function webgpuKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fallbac
       ? error
       : new RectifyError('BACKEND_ERROR', `WebGPU ${operation}() on tfjs' device failed before any variable was written: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
 
-  /** The gradients mirrored into the arena (copies only where needed), for a reduction. */
-  const mirrorForReduction = async (tensors: readonly tf.Tensor[]): Promise<WebGpuTensor[]> => {
+  /**
+   * The gradients mirrored into the arena (copies only where needed), for a reduction;
+   * `undefined` when the arena has no room for them.
+   */
+  const mirrorForReduction = async (tensors: readonly tf.Tensor[]): Promise<WebGpuTensor[] | undefined> => {
     const reduced = new Map<object, WebGpuTensor>();
-    const pairs = tensors.map((t, i) => {
-      const mirror = mirrors.slot(`r${i}`, t.size);
-      reduced.set(t.dataId, mirror);
-      return [t, mirror] as const;
-    });
+    const pairs = allocating(() =>
+      tensors.map((t, i) => {
+        const mirror = mirrors.slot(`r${i}`, t.size);
+        reduced.set(t.dataId, mirror);
+        return [t, mirror] as const;
+      }),
+    );
+    if (pairs === undefined) return undefined;
     mirrors.setReduced(reduced);
     try {
       await copyIn(pairs);
@@ -150,11 +169,15 @@ export function webgpuKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fallbac
     return pairs.map(([, mirror]) => mirror);
   };
 
-  const sumOfSquares = async (tensors: readonly tf.Tensor[]): Promise<number> =>
-    fits(tensors) ? arena.sumOfSquares(await mirrorForReduction(tensors)) : fallback().sumOfSquares(tensors);
+  const sumOfSquares = async (tensors: readonly tf.Tensor[]): Promise<number> => {
+    const mirrored = fits(tensors) ? await mirrorForReduction(tensors) : undefined;
+    return mirrored === undefined ? fallback().sumOfSquares(tensors) : arena.sumOfSquares(mirrored);
+  };
 
-  const allFinite = async (tensors: readonly tf.Tensor[]): Promise<boolean> =>
-    fits(tensors) ? arena.allFinite(await mirrorForReduction(tensors)) : fallback().allFinite(tensors);
+  const allFinite = async (tensors: readonly tf.Tensor[]): Promise<boolean> => {
+    const mirrored = fits(tensors) ? await mirrorForReduction(tensors) : undefined;
+    return mirrored === undefined ? fallback().allFinite(tensors) : arena.allFinite(mirrored);
+  };
 
   /** A new tfjs tensor of `shape` that a copy from `mirror` (encoded into `encoder`) fills. */
   const tensorFrom = (mirror: WebGpuTensor, shape: readonly number[], encoder: GPUCommandEncoder): tf.Tensor => {
@@ -173,11 +196,12 @@ export function webgpuKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fallbac
     const targets = batches.flatMap((batch) => batch.targets);
     if (targets.length === 0) return true;
     if (!fits(targets.flatMap(({ param, grad, m, v }) => [param, grad, m, v]))) return fallback().applyRAdam(step);
-    // Every mirror exists before anything is copied: an arena out of memory changes nothing.
+    // Every mirror exists before anything is copied: an arena out of memory changes
+    // nothing, and the stock ops take the step.
     const pairs: (readonly [tf.Tensor, WebGpuTensor])[] = [];
     const written: { target: UpdateTarget; p: WebGpuTensor; m: WebGpuTensor; v: WebGpuTensor }[] = [];
     let k = 0;
-    const arenaBatches = batches.map(({ targets: slots, scalars }) => ({
+    const arenaBatches = allocating(() => batches.map(({ targets: slots, scalars }) => ({
       scalars,
       slots: slots.map((target) => {
         const i = k++;
@@ -191,7 +215,8 @@ export function webgpuKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fallbac
         written.push({ target, p, m, v });
         return { param: p, grad, firstMoment: m, secondMoment: v };
       }),
-    }));
+    })));
+    if (arenaBatches === undefined) return fallback().applyRAdam(step);
     let finite: boolean;
     try {
       const copied = copyIn(pairs);
@@ -207,6 +232,8 @@ export function webgpuKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fallbac
     tfjs.ensureCommandEncoderReady();
     tfjs.endComputePassEncoder();
     tfjs.submitQueue();
+    device.pushErrorScope('validation');
+    device.pushErrorScope('out-of-memory');
     const encoder = device.createCommandEncoder({ label: 'rectify arena to tfjs' });
     tf.tidy(() => {
       for (const { target, p, m, v } of written) {
@@ -218,6 +245,9 @@ export function webgpuKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fallbac
       }
       device.queue.submit([encoder.finish()]);
     });
+    const [oom, invalid] = await Promise.all([device.popErrorScope(), device.popErrorScope()]);
+    // Not a RectifyError: the variables were assigned, so core halts with BACKEND_ERROR.
+    if (oom !== null || invalid !== null) throw new Error(`WebGPU copying the new values into tfjs tensors failed: ${(oom ?? invalid)!.message}`);
     return finite;
   };
 
