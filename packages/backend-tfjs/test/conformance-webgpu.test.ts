@@ -166,6 +166,35 @@ if (webgpu.unavailable !== undefined) {
       });
     }, 300_000);
 
+    it('sees variables assigned between steps, and never writes data a clone shares', async () => {
+      const run = async (backend: TensorBackend<any>, external: (w: unknown, values: number[]) => Promise<void> | void) => {
+        const optimizer = new RAdam(backend, { lr: 0.1, nonFinite: 'propagate' });
+        const w = backend.fromArray([0.5, -1, 2, 4], [4]);
+        optimizer.registerTrainableWeights({ w });
+        const values: number[][] = [];
+        for (const k of [1, 2, 3, 4]) {
+          // Between steps the caller replaces the parameter: its mirror must not be reused.
+          if (k === 3) await external(w, [1, 1, -1, 0.25]);
+          const g = backend.fromArray([0.3 * k, -0.2, 0.1, 1], [4]);
+          await optimizer.step({ w: g });
+          backend.disposeTensor(g);
+          values.push(Array.from(await backend.read(w)));
+        }
+        optimizer.dispose();
+        return values;
+      };
+      let clone: tf.Tensor | undefined;
+      const ours = await run(tfjsBackend(), (w, values) => {
+        clone = (w as tf.Variable).clone();
+        tf.tidy(() => (w as tf.Variable).assign(tf.tensor(values)));
+      });
+      const reference = await run(cpuBackend({ dtype: 'float64' }), (w, values) => cpuBackend({ dtype: 'float64' }).write(w as never, values));
+      ours.forEach((step, k) => step.forEach((x, i) => expect(Math.abs(x - reference[k]![i]!), `step ${k + 1} w[${i}]`).toBeLessThanOrEqual(2e-5 + 1e-4 * Math.abs(reference[k]![i]!))));
+      // The clone taken before step 3 still holds the values after step 2.
+      expect(Array.from(await clone!.data())).toEqual(ours[1]);
+      clone!.dispose();
+    }, 120_000);
+
     it('agrees with the stock-op graph (fusedKernel: false)', async () => {
       const options = { lr: 1e-2 } as const;
       const ours = await train(tfjsBackend(), options, 2);
