@@ -146,10 +146,12 @@ export function webgpuKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fallbac
       : new RectifyError('BACKEND_ERROR', `WebGPU ${operation}() on tfjs' device failed before any variable was written: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
 
   /**
-   * The gradients mirrored into the arena (copies only where needed), for a reduction;
-   * `undefined` when the arena has no room for them.
+   * `reduce` over `tensors` mirrored into the arena (copies only where needed), or
+   * `undefined` when the arena cannot take them (the caller then falls back). The
+   * reduction is queued right behind the copies; both are awaited together.
    */
-  const mirrorForReduction = async (tensors: readonly tf.Tensor[]): Promise<WebGpuTensor[] | undefined> => {
+  const reduceMirrored = async <R>(tensors: readonly tf.Tensor[], reduce: (mirrored: WebGpuTensor[]) => Promise<R>): Promise<R | undefined> => {
+    if (!fits(tensors)) return undefined;
     const reduced = new Map<object, WebGpuTensor>();
     const pairs = allocating(() =>
       tensors.map((t, i) => {
@@ -161,23 +163,20 @@ export function webgpuKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fallbac
     if (pairs === undefined) return undefined;
     mirrors.setReduced(reduced);
     try {
-      await copyIn(pairs);
+      const copied = copyIn(pairs);
+      const [, result] = await Promise.all([copied, reduce(pairs.map(([, mirror]) => mirror))]);
+      return result;
     } catch (error) {
       pairs.forEach(([, mirror]) => mirrors.record(mirror, undefined));
       throw failed(error, 'reduce');
     }
-    return pairs.map(([, mirror]) => mirror);
   };
 
-  const sumOfSquares = async (tensors: readonly tf.Tensor[]): Promise<number> => {
-    const mirrored = fits(tensors) ? await mirrorForReduction(tensors) : undefined;
-    return mirrored === undefined ? fallback().sumOfSquares(tensors) : arena.sumOfSquares(mirrored);
-  };
+  const sumOfSquares = async (tensors: readonly tf.Tensor[]): Promise<number> =>
+    (await reduceMirrored(tensors, (m) => arena.sumOfSquares(m))) ?? fallback().sumOfSquares(tensors);
 
-  const allFinite = async (tensors: readonly tf.Tensor[]): Promise<boolean> => {
-    const mirrored = fits(tensors) ? await mirrorForReduction(tensors) : undefined;
-    return mirrored === undefined ? fallback().allFinite(tensors) : arena.allFinite(mirrored);
-  };
+  const allFinite = async (tensors: readonly tf.Tensor[]): Promise<boolean> =>
+    (await reduceMirrored(tensors, (m) => arena.allFinite(m))) ?? fallback().allFinite(tensors);
 
   /** A new tfjs tensor of `shape` that a copy from `mirror` (encoded into `encoder`) fills. */
   const tensorFrom = (mirror: WebGpuTensor, shape: readonly number[], encoder: GPUCommandEncoder): tf.Tensor => {
@@ -251,10 +250,21 @@ export function webgpuKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fallbac
     return finite;
   };
 
+  // One call at a time: the mirrors are shared, and a step's copy-out comes after an
+  // await (two optimizers on one backend must not overwrite each other's mirrors).
+  let last: Promise<unknown> = Promise.resolve();
+  const exclusive =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      const run = last.then(() => call(...args));
+      last = run.catch(() => undefined);
+      return run;
+    };
+
   return {
-    sumOfSquares,
-    allFinite,
-    applyRAdam,
+    sumOfSquares: exclusive(sumOfSquares),
+    allFinite: exclusive(allFinite),
+    applyRAdam: exclusive(applyRAdam),
     // The arena runs on tfjs' device, which it never destroys.
     dispose: () => arena.dispose(),
   };

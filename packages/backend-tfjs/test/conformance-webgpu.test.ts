@@ -195,6 +195,32 @@ if (webgpu.unavailable !== undefined) {
       clone!.dispose();
     }, 120_000);
 
+    it('steps two optimizers on one backend concurrently, each on its own values', async () => {
+      const run = async (backend: TensorBackend<any>, concurrent: boolean) => {
+        const optimizers = [0, 1].map((o) => {
+          const optimizer = new RAdam(backend, { lr: 0.1, gradClipNorm: 1 });
+          const w = backend.fromArray([0.5 + o, -1, 2 * o], [3]);
+          optimizer.registerTrainableWeights({ w });
+          return { optimizer, w };
+        });
+        for (const k of [1, 2, 3]) {
+          const steps = optimizers.map(({ optimizer }, o) => async () => {
+            const g = backend.fromArray([0.3 * k, -0.2 * o, 0.1 + o], [3]);
+            await optimizer.step({ w: g });
+            backend.disposeTensor(g);
+          });
+          if (concurrent) await Promise.all(steps.map((step) => step()));
+          else for (const step of steps) await step();
+        }
+        const values = await Promise.all(optimizers.map(async ({ w }) => Array.from(await backend.read(w))));
+        optimizers.forEach(({ optimizer }) => optimizer.dispose());
+        return values.flat();
+      };
+      const ours = await run(tfjsBackend(), true);
+      const reference = await run(cpuBackend({ dtype: 'float64' }), false);
+      ours.forEach((x, i) => expect(Math.abs(x - reference[i]!), `w[${i}]`).toBeLessThanOrEqual(2e-5 + 1e-4 * Math.abs(reference[i]!)));
+    }, 120_000);
+
     it('agrees with the stock-op graph (fusedKernel: false)', async () => {
       const options = { lr: 1e-2 } as const;
       const ours = await train(tfjsBackend(), options, 2);
