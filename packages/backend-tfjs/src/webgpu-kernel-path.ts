@@ -126,15 +126,21 @@ export function webgpuKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fallbac
     tfjs.endComputePassEncoder();
     tfjs.submitQueue();
     device.pushErrorScope('validation');
-    const encoder = device.createCommandEncoder({ label: 'rectify tfjs to arena' });
-    for (const [tensor, mirror] of pairs) {
-      if (tensor.size === 0 || mirrors.holds(mirror, tensor.dataId)) continue;
-      const to = arena.locate(mirror)!;
-      encoder.copyBufferToBuffer(bufferOf(tensor)!, 0, to.buffer, to.byteOffset, to.byteLength);
-      mirrors.record(mirror, tensor.dataId);
+    let checked: Promise<GPUError | null>;
+    try {
+      const encoder = device.createCommandEncoder({ label: 'rectify tfjs to arena' });
+      for (const [tensor, mirror] of pairs) {
+        if (tensor.size === 0 || mirrors.holds(mirror, tensor.dataId)) continue;
+        const to = arena.locate(mirror)!;
+        encoder.copyBufferToBuffer(bufferOf(tensor)!, 0, to.buffer, to.byteOffset, to.byteLength);
+        mirrors.record(mirror, tensor.dataId);
+      }
+      device.queue.submit([encoder.finish()]);
+    } finally {
+      // Popped whatever happened: the device's scope stack is tfjs' too.
+      checked = device.popErrorScope();
     }
-    device.queue.submit([encoder.finish()]);
-    return device.popErrorScope().then((error) => {
+    return checked.then((error) => {
       if (error !== null) throw new Error(`copying tfjs tensors into the arena: ${error.message}`);
     });
   };
@@ -233,19 +239,24 @@ export function webgpuKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fallbac
     tfjs.submitQueue();
     device.pushErrorScope('validation');
     device.pushErrorScope('out-of-memory');
-    const encoder = device.createCommandEncoder({ label: 'rectify arena to tfjs' });
-    tf.tidy(() => {
-      for (const { target, p, m, v } of written) {
-        if (target.param.size === 0) continue;
-        for (const [variable, mirror] of [[target.m, m], [target.v, v], [target.param, p]] as const) {
-          variable.assign(tensorFrom(mirror, variable.shape, encoder));
-          mirrors.record(mirror, variable.dataId);
+    let checked: Promise<(GPUError | null)[]>;
+    try {
+      const encoder = device.createCommandEncoder({ label: 'rectify arena to tfjs' });
+      tf.tidy(() => {
+        for (const { target, p, m, v } of written) {
+          if (target.param.size === 0) continue;
+          for (const [variable, mirror] of [[target.m, m], [target.v, v], [target.param, p]] as const) {
+            variable.assign(tensorFrom(mirror, variable.shape, encoder));
+            mirrors.record(mirror, variable.dataId);
+          }
         }
-      }
-      device.queue.submit([encoder.finish()]);
-    });
-    const [oom, invalid] = await Promise.all([device.popErrorScope(), device.popErrorScope()]);
-    // Not a RectifyError: the variables were assigned, so core halts with BACKEND_ERROR.
+        device.queue.submit([encoder.finish()]);
+      });
+    } finally {
+      checked = Promise.all([device.popErrorScope(), device.popErrorScope()]);
+    }
+    const [oom, invalid] = await checked;
+    // Not a RectifyError: variables were assigned, so core halts with BACKEND_ERROR.
     if (oom !== null || invalid !== null) throw new Error(`WebGPU copying the new values into tfjs tensors failed: ${(oom ?? invalid)!.message}`);
     return finite;
   };
