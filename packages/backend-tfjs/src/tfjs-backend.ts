@@ -13,6 +13,7 @@ import { opGraphPath } from './op-graph-path.js';
 import { reducerFor } from './reductions.js';
 import type { StepPath } from './step-path.js';
 import { isLiveTensor, isLiveVariable, liveVariable } from './variables.js';
+import { sharedWebGpuPath } from './webgpu-kernel-path.js';
 
 /**
  * Options of {@link tfjsBackend}.
@@ -32,12 +33,18 @@ export interface TfjsBackendOptions {
    */
   readonly synchronous?: boolean;
   /**
-   * On tfjs' `cpu` backend, run each step's update and reductions as Rectify's own
-   * kernels (registered with `tf.registerKernel`): one pass over the data, in float64
-   * arithmetic, bit for bit what core's float32 CPU backend computes, where the stock ops
-   * take a dozen passes. `false` uses the graph of stock tfjs ops that every other tfjs
-   * backend runs (on `wasm` those ops are SIMD C++, faster than a JavaScript kernel).
-   * Default `true`; ignored on backends without the kernels.
+   * Run each step's update and reductions as Rectify's own kernels where there are some:
+   * - on tfjs' `cpu` backend, kernels registered with `tf.registerKernel`: one pass over
+   *   the data, in float64 arithmetic, bit for bit what core's float32 CPU backend
+   *   computes, where the stock ops take a dozen passes;
+   * - on tfjs' `webgpu` backend (asynchronous reads only), `@rectify/backend-webgpu`'s
+   *   WGSL kernel on tfjs' own device: one compute dispatch updates every variable of
+   *   the step, tensors moving by GPU copies only (no readback of tensor data), where the
+   *   stock ops take about a dozen dispatches per variable.
+   *
+   * `false` uses the graph of stock tfjs ops that every other tfjs backend runs (on
+   * `wasm` those ops are SIMD C++, faster than a JavaScript kernel), as does a webgpu
+   * whose device cannot compile the WGSL kernel. Default `true`.
    */
   readonly fusedKernel?: boolean;
 }
@@ -124,7 +131,9 @@ export function readsSynchronously(name: string): boolean {
  *   the global gradient norm (`gradClipNorm`) or the non-finite check (`nonFinite`
  *   other than `'propagate'`).
  * - **Compute**: on tfjs' `cpu` backend, Rectify's own registered kernels (one pass per
- *   tensor, bit for bit core's float32 CPU backend); elsewhere a short graph of stock
+ *   tensor, bit for bit core's float32 CPU backend); on `webgpu` (asynchronous),
+ *   `@rectify/backend-webgpu`'s WGSL kernel on tfjs' device (one dispatch per step, GPU
+ *   copies in and out, bit for bit that backend's results); elsewhere a short graph of stock
  *   tfjs ops (see {@link TfjsBackendOptions.fusedKernel}), scaling before squaring so that
  *   results agree with core's float64-computed ones wherever float32 holds them.
  * - **Sync or async**: see {@link TfjsBackendOptions.synchronous}. The overloads give a
@@ -170,19 +179,27 @@ export function tfjsBackend(options: TfjsBackendOptions = {}): SyncTfjsBackend |
   const active = tf.getBackend();
   const synchronous = options.synchronous ?? readsSynchronously(active);
   const reader = hostReader(synchronous);
-  const kernel = options.fusedKernel === false ? undefined : kernelPath(reader);
+  const fused = options.fusedKernel !== false;
+  const kernel = fused ? kernelPath(reader) : undefined;
   const graphs = new Map<string, StepPath>();
+  const graphFor = (name: string): StepPath => {
+    let graph = graphs.get(name);
+    if (graph === undefined) {
+      graph = opGraphPath(reader, reducerFor(name));
+      graphs.set(name, graph);
+    }
+    return graph;
+  };
+  // The shared WGSL kernel needs promises (its arena is created asynchronously, and
+  // every result comes back from the device), so only an asynchronous backend uses it.
+  const shared = fused && !synchronous ? lazyWebGpuPath(() => graphFor('webgpu')) : undefined;
   // Chosen per call from the tfjs backend active *now*: an optimizer built before
   // tf.setBackend() must not send a cpu kernel to wasm.
   const path = (): StepPath => {
     const now = tf.getBackend();
     if (kernel !== undefined && fusedKernelsAvailable(now)) return kernel;
-    let graph = graphs.get(now);
-    if (graph === undefined) {
-      graph = opGraphPath(reader, reducerFor(now));
-      graphs.set(now, graph);
-    }
-    return graph;
+    if (shared !== undefined && now === 'webgpu') return shared;
+    return graphFor(now);
   };
 
   const backend: TfjsBackend = {
@@ -231,8 +248,35 @@ export function tfjsBackend(options: TfjsBackendOptions = {}): SyncTfjsBackend |
     // tfjs counts tensors per process, the user's included: a flat count means no leak.
     resourceCounts: () => ({ tensors: tf.memory().numTensors }),
     dispose: () => {
+      shared?.dispose();
       for (const graph of graphs.values()) graph.dispose();
     },
   };
   return backend as SyncTfjsBackend | AsyncTfjsBackend;
+}
+
+/**
+ * A {@link StepPath} that sets up `sharedWebGpuPath` on first use, for the tfjs webgpu
+ * backend instance active then (again if tfjs' backend was replaced), and runs every
+ * call on it, or on `fallback()` where it cannot be had.
+ */
+function lazyWebGpuPath(fallback: () => StepPath): StepPath {
+  let current: { readonly owner: object; readonly path: Promise<StepPath | undefined> } | undefined;
+  const ready = async (): Promise<StepPath> => {
+    const owner = tf.backend();
+    if (current?.owner !== owner) {
+      void current?.path.then((path) => path?.dispose());
+      current = { owner, path: sharedWebGpuPath(fallback) };
+    }
+    return (await current.path) ?? fallback();
+  };
+  return {
+    sumOfSquares: async (tensors) => (await ready()).sumOfSquares(tensors),
+    allFinite: async (tensors) => (await ready()).allFinite(tensors),
+    applyRAdam: async (batches) => (await ready()).applyRAdam(batches),
+    dispose: () => {
+      void current?.path.then((path) => path?.dispose());
+      current = undefined;
+    },
+  };
 }
