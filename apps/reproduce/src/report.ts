@@ -72,7 +72,11 @@ function accuracySpec(runs: readonly RunResult[]): TopLevelSpec {
     height: 320,
     data: { values: summarise(runs) },
     layer: [
-      { mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' }, color: COLOR } },
+      // The band's faint colour would make the legend's symbols faint too: the lines carry it.
+      {
+        mark: { type: 'area', opacity: 0.18 },
+        encoding: { x, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' }, color: { ...COLOR, legend: null } },
+      },
       {
         mark: { type: 'line', point: true },
         encoding: { x, y: { field: 'mean', type: 'quantitative', title: 'test accuracy', scale: { domain: [0, 1] } }, color: COLOR },
