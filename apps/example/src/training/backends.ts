@@ -25,7 +25,11 @@ export async function backendStatuses(names?: readonly string[]): Promise<Backen
     );
   }
   const chosen = names === undefined ? backendEntries : backendEntries.filter((e) => names.includes(e.name));
-  return Promise.all(chosen.map(async (entry) => ({ entry, unavailable: await entry.unavailableReason() })));
+  // One at a time: tfjs has one active backend per process, and probing tfjs-wasm while
+  // tfjs-webgpu initialises makes one of them fail for no reason of its own.
+  const statuses: BackendStatus[] = [];
+  for (const entry of chosen) statuses.push({ entry, unavailable: await entry.unavailableReason() });
+  return statuses;
 }
 
 /** The reference backend's registry entry. */
