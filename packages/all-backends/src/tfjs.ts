@@ -38,26 +38,8 @@ const WEBGL_IN_NODE =
  * own (`cpu`, `wasm` or `webgpu`), so run one tfjs entry at a time.
  */
 export const tfjsEntries: readonly BackendEntry[] = [
-  {
-    name: 'tfjs-cpu',
-    description: 'TensorFlow.js cpu backend, fused float64 kernel',
-    requiresGpu: false,
-    unavailableReason: () => unavailable(useCpuBackend),
-    create: async () => {
-      await useCpuBackend();
-      return tfjsBackend();
-    },
-  },
-  {
-    name: 'tfjs-wasm',
-    description: 'TensorFlow.js wasm backend (XNNPACK), stock ops in one tf.tidy',
-    requiresGpu: false,
-    unavailableReason: () => unavailable(() => useWasmBackend()),
-    create: async () => {
-      await useWasmBackend();
-      return tfjsBackend();
-    },
-  },
+  tfjsEntry('tfjs-cpu', 'TensorFlow.js cpu backend, fused float64 kernel', false, useCpuBackend),
+  tfjsEntry('tfjs-wasm', 'TensorFlow.js wasm backend (XNNPACK), stock ops in one tf.tidy', false, () => useWasmBackend()),
   {
     name: 'tfjs-webgl',
     description: 'TensorFlow.js webgl backend (browsers), stock ops, asynchronous reads',
@@ -66,14 +48,19 @@ export const tfjsEntries: readonly BackendEntry[] = [
     unavailableReason: async () => WEBGL_IN_NODE,
     create: () => Promise.reject(new Error(WEBGL_IN_NODE)),
   },
-  {
-    name: 'tfjs-webgpu',
-    description: 'TensorFlow.js webgpu backend (Dawn in Node), stock ops, asynchronous reads',
-    requiresGpu: true,
-    unavailableReason: () => unavailable(useNodeWebGpu),
+  tfjsEntry('tfjs-webgpu', "TensorFlow.js webgpu backend (Dawn in Node), Rectify's WGSL kernel: one dispatch per step", true, useNodeWebGpu),
+];
+
+/** Rectify's tfjs backend on the tfjs engine that `activate` makes the active one. */
+function tfjsEntry(name: string, description: string, requiresGpu: boolean, activate: () => Promise<void>): BackendEntry {
+  return {
+    name,
+    description,
+    requiresGpu,
+    unavailableReason: () => unavailable(activate),
     create: async () => {
-      await useNodeWebGpu();
+      await activate();
       return tfjsBackend();
     },
-  },
-];
+  };
+}

@@ -220,9 +220,7 @@ export function describeStateForms(createBackend: BackendFactory, timeout: numbe
       const reads: string[] = [];
       const source = (bad?: StateTensorInfo['role']): StateSource => ({
         meta: dict,
-        tensors: Object.keys(dict.params).flatMap((name) =>
-          (['firstMoment', 'secondMoment'] as const).map((role) => ({ name, role, dtype: f.backend.dtype, shape: dict.params[name]!.shape })),
-        ),
+        tensors: announcedTensors(dict, f.backend.dtype, false),
         read: (info, begin, end) => {
           reads.push(`${info.name}.${info.role}`);
           const data = (dict.params[info.name]![info.role] as HostArray).subarray(begin, end);
@@ -241,9 +239,7 @@ export function describeStateForms(createBackend: BackendFactory, timeout: numbe
       const f = await trainedFixture(createBackend);
       const dict = (await f.optimizer.stateDict({ binary: true })) as RAdamBinaryStateDict;
       let reads = 0;
-      const tensors = Object.keys(dict.params).flatMap((name) =>
-        (['firstMoment', 'secondMoment'] as const).map((role) => ({ name, role, dtype: f.backend.dtype, shape: dict.params[name]!.shape })),
-      );
+      const tensors = announcedTensors(dict, f.backend.dtype, false);
       let error: unknown;
       try {
         await f.optimizer.loadStateFrom({
