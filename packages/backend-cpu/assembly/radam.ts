@@ -73,8 +73,12 @@ function runRAdam(job: u32, chunks: u32): void {
   const chunkElements = load<u32>(JOB_CHUNK_ELEMENTS);
   const total = load<u32>(JOB_TOTAL);
   for (;;) {
-    const chunk = claim(job, chunks);
-    if (chunk == NO_CHUNK) return;
+    const claimed = claim(job, chunks);
+    if (claimed == NO_CHUNK) return;
+    // Last chunk first: the finiteness scan or the norm that core runs just before reads
+    // every gradient front to back, so the cache still holds the last ones; the update
+    // reads those before they are evicted (on models larger than the cache too).
+    const chunk = chunks - 1 - claimed;
     let index = chunk * chunkElements;
     const end = min(index + chunkElements, total);
     let slot = firstSlotAfter(table, slots, index);

@@ -207,6 +207,65 @@ describe('cpu-wasm: numerics', () => {
     expect(b.allFinite(tensors)).toBe(true);
     expect(b.allFinite([])).toBe(true);
   });
+
+  // Large spans are read as 8 (finiteness) or 4 (sum of squares) parallel streams of
+  // `(n / streams) & ~3` elements each, then a vector rest and a scalar tail: each region's
+  // first and last element, in spans just under, at and over the streamed minimum, and
+  // in a tensor that crosses reduction chunks.
+  const STREAMED_SIZES = [2047, 2048, 8195, 300_003];
+  const regionEdges = (n: number, streams: number): number[] => {
+    const part = Math.floor(n / streams) & ~3;
+    const edges = [0, n - 1, (n & ~3) - 1, n & ~3];
+    for (let k = 0; k < streams; k++) edges.push(k * part, k * part + part - 1);
+    edges.push(streams * part);
+    return [...new Set(edges)].filter((i) => i >= 0 && i < n);
+  };
+
+  it('finds NaN and ±Infinity at every edge of the streamed scan, on 1 and 2 threads', async () => {
+    for (const threads of [1, 2]) {
+      const b = await backend({ threads, parallelThreshold: 0 });
+      for (const size of STREAMED_SIZES) {
+        const t = b.fromArray(randomArray(size, size), [size]);
+        expect(b.allFinite([t]), `${size} elements, all finite`).toBe(true);
+        for (const index of regionEdges(size, 8)) {
+          const bad = [NaN, Infinity, -Infinity][index % 3]!;
+          const saved = t[index]!;
+          t[index] = bad;
+          expect(b.allFinite([t]), `${bad} at [${index}] of ${size}, ${threads} threads`).toBe(false);
+          t[index] = saved;
+        }
+      }
+      b.dispose();
+    }
+  });
+
+  it('sums the squares of streamed spans in float64: every element counted once, any thread count', async () => {
+    const sums: number[][] = [];
+    for (const threads of [1, 2]) {
+      const b = await backend({ threads, parallelThreshold: 0 });
+      const own: number[] = [];
+      for (const size of STREAMED_SIZES) {
+        const values = randomArray(size, 7 * size, 10);
+        let exact = 0;
+        for (const x of values) exact += x * x;
+        const t = b.fromArray(values, [size]);
+        const sum = b.sumOfSquares([t]);
+        expect(Math.abs(sum - exact) / exact, `${size} elements`).toBeLessThan(1e-12);
+        // A large value at each region's edge shows up in the sum exactly once.
+        for (const index of regionEdges(size, 4)) {
+          const saved = t[index]!;
+          t[index] = 1e6;
+          const bumped = b.sumOfSquares([t]);
+          expect(Math.abs(bumped - (sum - saved * saved + 1e12)) / 1e12, `1e6 at [${index}] of ${size}`).toBeLessThan(1e-9);
+          t[index] = saved;
+        }
+        own.push(sum);
+      }
+      sums.push(own);
+      b.dispose();
+    }
+    expect(sums[1]).toEqual(sums[0]);
+  });
 });
 
 describe('cpu-wasm: user-owned Float32Arrays (staged path)', () => {

@@ -15,6 +15,7 @@ import { radamGoldenCases, schedulerGoldenCases } from './golden-files.js';
 import { replayRadamCase, replaySchedulerCase, type BackendFactory, type RadamReplay } from './replay.js';
 import { expectRejectedUnchanged, foreignValueFor, snapshot, trainedFixture, B, W, type Fixture } from './fixture.js';
 import { describeIntegrity } from './integrity.js';
+import { describeResidentWeights } from './resident-weights.js';
 import { describeStateForms } from './state-forms.js';
 import { REQUIRE_ALL_BACKENDS_VARIABLE, everyBackendRequired } from './environment.js';
 import { firstMismatch, toleranceFor, type Tolerance } from './tolerance.js';
@@ -230,6 +231,7 @@ export function describeBackendConformance(
 
     describeIntegrity(createBackend, timeout);
     describeStateForms(createBackend, timeout);
+    describeResidentWeights(createBackend, timeout);
 
     describe('bad input throws a RectifyError and changes nothing', () => {
       it('unknown parameter name', async () => {

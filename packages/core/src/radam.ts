@@ -12,6 +12,13 @@ import {
   type ResolvedGroupOptions,
 } from './options.js';
 import { flattenTensorTree, forEachTensor, formatShape, sizeOf, type TensorTree } from './params.js';
+import {
+  createResidentTensors,
+  planHostWeights,
+  residentTrees,
+  type HostWeightTree,
+  type ResidentWeights,
+} from './resident-weights.js';
 import { isLearningRateScheduler, type LearningRateScheduler } from './schedulers/scheduler.js';
 import { encodeArray } from './state/encoding.js';
 import { checkStatePiece, decodeStateArray, planStateLoad, type LoadPlan } from './state/load-plan.js';
@@ -96,6 +103,8 @@ interface GroupRecord<T> {
 export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   readonly #backend: TensorBackend<TensorOf<B>>;
   #nonFinite: NonFinitePolicy;
+  /** Tensors this optimizer made for the caller (registerResidentWeights): released by dispose(). */
+  readonly #owned: TensorOf<B>[] = [];
   #defaults: ResolvedGroupOptions;
   readonly #groups: GroupRecord<TensorOf<B>>[] = [];
   readonly #params = new Map<string, ParamRecord<TensorOf<B>>>();
@@ -186,6 +195,55 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     const records = this.#createRecords(this.#prepareParams(params));
     if (this.#groups.length === 0) this.#groups.push({ overrides: {}, options: this.#defaults, params: [] });
     this.#adopt(this.#groups[0]!, records);
+  }
+
+  /**
+   * Moves host weights into the backend's own memory once and registers them in the
+   * default group: the fast path for a model whose weights start as typed arrays. Each
+   * weight is copied into a new backend tensor (on `cpu-wasm`: a `Float32Array` view into
+   * its shared memory, which the model then reads and the kernel updates in place, with no
+   * staging copies), and a zero gradient tensor of the same shape is made beside it. Write
+   * each step's gradients into `grads` (in place) and pass it to {@link RAdam.step}.
+   *
+   * The optimizer owns these tensors: {@link RAdam.dispose} releases them with the moments.
+   * The host arrays are only read (nothing keeps them); later writes to them change nothing.
+   *
+   * @param weights - typed arrays (one-dimensional) or `{ data, shape }`, nested as for
+   *   {@link RAdam.registerTrainableWeights}; the trees handed back nest by dotted name.
+   * @returns the registered parameters and their gradient buffers, by the same names.
+   * @throws RectifyError `INVALID_TENSOR` for a leaf that is not a typed array or
+   *   `{ data, shape }`, a shape that does not match, or a value that is not finite (in
+   *   the backend's dtype); `DUPLICATE_PARAMETER` for a name already registered;
+   *   `OUT_OF_MEMORY` when the backend cannot hold them. Nothing is allocated or registered then.
+   * @example
+   * ```ts
+   * const backend = await wasmCpuBackend();
+   * const opt = new RAdam(backend, { lr: 1e-3 });
+   * const { params, grads } = opt.registerResidentWeights({ w: initialWeights });
+   * // each step: the model reads params.w and writes its gradient into grads.w, then
+   * opt.step(grads);
+   * ```
+   */
+  registerResidentWeights(weights: HostWeightTree): ResidentWeights<TensorOf<B>> {
+    this.#assertUsable();
+    const planned = planHostWeights(weights, this.#backend.dtype);
+    for (const { name } of planned) {
+      if (this.#params.has(name)) {
+        throw new RectifyError('DUPLICATE_PARAMETER', `The parameter "${name}" is already registered.`, name);
+      }
+    }
+    const created = createResidentTensors(this.#backend, planned);
+    let records: ParamRecord<TensorOf<B>>[];
+    try {
+      records = this.#createRecords(created.params);
+    } catch (error) {
+      for (const tensor of [...created.params.values(), ...created.grads.values()]) this.#backend.disposeTensor(tensor);
+      throw error;
+    }
+    if (this.#groups.length === 0) this.#groups.push({ overrides: {}, options: this.#defaults, params: [] });
+    this.#adopt(this.#groups[0]!, records);
+    this.#owned.push(...created.params.values(), ...created.grads.values());
+    return residentTrees(created);
   }
 
   /**
@@ -345,8 +403,9 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   }
 
   /**
-   * Releases the moments this optimizer created. Further calls throw `DISPOSED`, and so
-   * does a step still in flight.
+   * Releases the moments this optimizer created, and the parameters and gradient buffers
+   * of {@link RAdam.registerResidentWeights}. Further calls throw `DISPOSED`, and so does
+   * a step still in flight.
    */
   dispose(): void {
     if (this.#disposed) return;
@@ -355,6 +414,8 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
       this.#backend.disposeTensor(record.firstMoment);
       this.#backend.disposeTensor(record.secondMoment);
     }
+    for (const tensor of this.#owned) this.#backend.disposeTensor(tensor);
+    this.#owned.length = 0;
     this.#params.clear();
     this.#paramNames.clear();
     this.#groups.length = 0;

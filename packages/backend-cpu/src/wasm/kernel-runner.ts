@@ -34,6 +34,9 @@ interface SlotWords {
   readonly size: number;
 }
 
+/** Update chunks per reduction chunk (see {@link KernelRunner}'s `#reductionChunk`). */
+const REDUCTION_CHUNK_FACTOR = 8;
+
 /** Elements a tensor occupies in the staging area: rounded up to whole f32x4 vectors (16 bytes). */
 function stagedElements(length: number): number {
   return (length + 3) & ~3;
@@ -238,7 +241,7 @@ export class KernelRunner {
     const staged = this.#stageQueued();
 
     Atomics.store(this.#heap.u32, L.JOB_NON_FINITE >> 2, 0);
-    this.#run(L.KIND_RADAM, count, total);
+    this.#run(L.KIND_RADAM, count, total, this.#tuning.chunkElements);
     if (staged) this.#copyBack();
     return Atomics.load(this.#heap.u32, L.JOB_NON_FINITE >> 2) === 0;
   }
@@ -247,11 +250,11 @@ export class KernelRunner {
   sumOfSquares(tensors: readonly Float32Array[]): number {
     const total = this.#fillReductionTable(tensors);
     if (total === 0) return 0;
-    const chunks = Math.ceil(total / this.#tuning.chunkElements);
+    const chunks = Math.ceil(total / this.#reductionChunk());
     const results = this.#results.reserve(chunks);
     const L = this.#layout;
     this.#heap.u32[L.JOB_RESULTS >> 2] = results;
-    this.#run(L.KIND_SUM_OF_SQUARES, tensors.length, total);
+    this.#run(L.KIND_SUM_OF_SQUARES, tensors.length, total, this.#reductionChunk());
     // Partial sums, one per chunk, added in chunk order: the same order for any thread count.
     const f64 = this.#heap.f64;
     const first = results >>> 3;
@@ -266,7 +269,7 @@ export class KernelRunner {
     if (total === 0) return true;
     const L = this.#layout;
     Atomics.store(this.#heap.u32, L.JOB_NON_FINITE >> 2, 0);
-    this.#run(L.KIND_ALL_FINITE, tensors.length, total);
+    this.#run(L.KIND_ALL_FINITE, tensors.length, total, this.#reductionChunk());
     return Atomics.load(this.#heap.u32, L.JOB_NON_FINITE >> 2) === 0;
   }
 
@@ -356,11 +359,20 @@ export class KernelRunner {
     this.#pendingWritten.length = 0;
   }
 
+  /**
+   * Elements per chunk of the reductions: {@link REDUCTION_CHUNK_FACTOR} update chunks.
+   * A reduction reads one array in several streams per chunk (see the kernel), and a
+   * stream that crosses a page every few kilobytes loses the hardware prefetcher's lead.
+   */
+  #reductionChunk(): number {
+    return this.#tuning.chunkElements * REDUCTION_CHUNK_FACTOR;
+  }
+
   /** Writes the job header and runs it, on the workers too when it is large enough. */
-  #run(kind: number, slots: number, total: number): void {
+  #run(kind: number, slots: number, total: number, chunkElements: number): void {
     const L = this.#layout;
     const u32 = this.#heap.u32;
-    const { chunkElements, parallelThreshold } = this.#tuning;
+    const { parallelThreshold } = this.#tuning;
     const chunks = Math.ceil(total / chunkElements);
     u32[L.JOB_KIND >> 2] = kind;
     u32[L.JOB_TABLE >> 2] = this.#table.offset;

@@ -1,0 +1,180 @@
+import type { TensorBackend, TensorOf } from './backend.js';
+import { RectifyError } from './errors.js';
+import { forEachTensor, formatShape, sizeOf, type TensorTree } from './params.js';
+import { isPlainRecord } from './values.js';
+
+/** Numeric typed arrays: what a host weight's values may come in. */
+export type HostValues =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array;
+
+/**
+ * A weight's initial values on the host: a typed array (a one-dimensional tensor of its
+ * length) or its values with a shape (`{ data, shape }`, row-major).
+ */
+export type HostWeight = HostValues | { readonly data: HostValues; readonly shape: readonly number[] };
+
+/** Named host weights, nested like a {@link TensorTree}: `{ dense: { kernel, bias } }`. */
+export interface HostWeightTree {
+  readonly [name: string]: HostWeight | HostWeightTree | null | undefined;
+}
+
+/**
+ * What {@link RAdam.registerResidentWeights} hands back: backend tensors, named and nested
+ * as the host weights were.
+ */
+export interface ResidentWeights<T> {
+  /**
+   * The registered parameters, holding copies of the host values. The model reads its
+   * weights from these: every step updates them in place.
+   */
+  readonly params: TensorTree<T>;
+  /**
+   * One zero-filled gradient tensor per parameter, same shape. Write each step's
+   * gradients into these, then pass the tree to `step()`.
+   */
+  readonly grads: TensorTree<T>;
+}
+
+function isHostValues(value: unknown): value is HostValues {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView) && !(value instanceof BigInt64Array) && !(value instanceof BigUint64Array);
+}
+
+/** `{ data, shape }` with exactly those two keys: anything else is a nested record. */
+function isShapedWeight(value: unknown): value is { readonly data: HostValues; readonly shape: readonly number[] } {
+  if (!isPlainRecord(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length === 2 && isHostValues(value['data']) && Array.isArray(value['shape']);
+}
+
+function isHostWeight(value: unknown): value is HostWeight {
+  return isHostValues(value) || isShapedWeight(value);
+}
+
+/** Every value finite, and still finite once stored in `dtype`. */
+function expectRepresentable(name: string, data: HostValues, dtype: 'float32' | 'float64'): void {
+  const round = dtype === 'float32' ? Math.fround : (x: number): number => x;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(round(data[i]!))) {
+      throw new RectifyError(
+        'INVALID_TENSOR',
+        `"${name}"[${i}] is ${data[i]!}, which is not a finite ${dtype} value; weights must start finite.`,
+        name,
+      );
+    }
+  }
+}
+
+/** A checked weight: its dotted name, values and shape. */
+interface PlannedWeight {
+  readonly name: string;
+  readonly data: HostValues;
+  readonly shape: readonly number[];
+}
+
+/**
+ * Flattens host weights to dotted names and checks every shape against its values,
+ * before anything is allocated.
+ *
+ * @param dtype - the backend's: a float32 backend cannot hold values past ±3.4e38.
+ * @throws RectifyError `INVALID_TENSOR` for a leaf that is no host weight, a shape that
+ *   is not a list of non-negative integers or whose size differs from the values' length,
+ *   or a value that is (or, stored in `dtype`, would become) NaN or ±Infinity, naming the
+ *   weight; `DUPLICATE_PARAMETER` for a name that is also the prefix of another
+ *   (`"a"` and `"a.b"`).
+ */
+export function planHostWeights(weights: HostWeightTree, dtype: 'float32' | 'float64'): PlannedWeight[] {
+  const planned: PlannedWeight[] = [];
+  // Host weights are copied, never kept: `backendName` only words the error for a bad leaf.
+  forEachTensor(weights as TensorTree<HostWeight>, isHostWeight, 'parameter', 'host (a typed array or { data, shape })', (name, weight) => {
+    if (isHostValues(weight)) {
+      expectRepresentable(name, weight, dtype);
+      planned.push({ name, data: weight, shape: [weight.length] });
+      return;
+    }
+    expectRepresentable(name, weight.data, dtype);
+    const shape = [...weight.shape];
+    if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new RectifyError('INVALID_TENSOR', `The shape of "${name}" must list non-negative integers, got ${formatShape(shape)}.`, name);
+    }
+    if (sizeOf(shape) !== weight.data.length) {
+      throw new RectifyError(
+        'INVALID_TENSOR',
+        `"${name}" has ${weight.data.length} values but its shape ${formatShape(shape)} holds ${sizeOf(shape)}.`,
+        name,
+      );
+    }
+    planned.push({ name, data: weight.data, shape });
+  });
+  // The trees handed back nest by the dotted names: "a" and "a.b" cannot both be leaves.
+  const names = new Set(planned.map((weight) => weight.name));
+  for (const { name } of planned) {
+    for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) {
+      const holder = name.slice(0, dot);
+      if (names.has(holder)) {
+        throw new RectifyError('DUPLICATE_PARAMETER', `"${holder}" is a weight and also holds "${name}" (dotted names nest); rename one.`, name);
+      }
+    }
+  }
+  return planned;
+}
+
+/** Where a name goes in a nested tree: `"dense.kernel"` → `tree.dense.kernel` (names checked by {@link planHostWeights}). */
+function setDotted<T>(tree: Record<string, unknown>, name: string, value: T): void {
+  const keys = name.split('.');
+  let node = tree;
+  for (const key of keys.slice(0, -1)) {
+    let next = node[key] as Record<string, unknown> | undefined;
+    if (next === undefined) {
+      next = Object.create(null) as Record<string, unknown>;
+      node[key] = next;
+    }
+    node = next;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+/** Backend tensors made for planned weights: parameters and gradients, by name. */
+export interface CreatedWeights<T> {
+  readonly params: Map<string, T>;
+  readonly grads: Map<string, T>;
+}
+
+/**
+ * Copies every planned weight into a new backend tensor and makes a zero gradient beside
+ * it. When the backend runs out of memory half-way, every tensor made so far is released
+ * and the error is rethrown: nothing is left allocated.
+ */
+export function createResidentTensors<B extends TensorBackend<any>>(backend: B, planned: readonly PlannedWeight[]): CreatedWeights<TensorOf<B>> {
+  const params = new Map<string, TensorOf<B>>();
+  const grads = new Map<string, TensorOf<B>>();
+  try {
+    for (const { name, data, shape } of planned) {
+      const param = backend.fromArray(data, shape) as TensorOf<B>;
+      params.set(name, param);
+      grads.set(name, backend.zerosLike(param) as TensorOf<B>);
+    }
+  } catch (error) {
+    for (const tensor of [...params.values(), ...grads.values()]) backend.disposeTensor(tensor);
+    throw error;
+  }
+  return { params, grads };
+}
+
+/** The two trees handed to the caller, nested as the host weights were. */
+export function residentTrees<T>(created: CreatedWeights<T>): ResidentWeights<T> {
+  const params = Object.create(null) as Record<string, unknown>;
+  const grads = Object.create(null) as Record<string, unknown>;
+  for (const [name, param] of created.params) {
+    setDotted(params, name, param);
+    setDotted(grads, name, created.grads.get(name));
+  }
+  return { params: params as TensorTree<T>, grads: grads as TensorTree<T> };
+}
