@@ -61,7 +61,8 @@ function elementCount(shape: readonly number[] | number): number {
  * - **Fast path.** Tensors from {@link WasmCpuBackend.zeros}, `fromArray` and `zerosLike`
  *   (so every optimizer moment) are `Float32Array` views into one shared
  *   `WebAssembly.Memory`; the kernel updates them in place. Register parameters created
- *   this way and write gradients into backend tensors for full speed.
+ *   this way (`RAdam.registerResidentWeights` does it for host weights) and write
+ *   gradients into backend tensors for full speed.
  * - **Slow path.** Any other `Float32Array` works too: it is copied into a staging area
  *   of the memory before the kernel runs and copied back after, which costs about as much
  *   memory traffic again. Results are bitwise the same on both paths.
@@ -93,12 +94,11 @@ function elementCount(shape: readonly number[] | number): number {
  * @example
  * ```ts
  * const backend = await wasmCpuBackend({ threads: 2 });
- * const w = backend.fromArray(initialWeights, [initialWeights.length]);
- * const grad = backend.zeros(w.length);
  * const opt = new RAdam(backend, { lr: 1e-3 });
- * opt.registerTrainableWeights({ w });
- * // each step: fill `grad` in place, then
- * opt.step({ w: grad });
+ * const { params, grads } = opt.registerResidentWeights({ w: initialWeights });
+ * // each step: the model reads params.w and fills grads.w in place, then
+ * opt.step(grads);
+ * opt.dispose();
  * backend.dispose();
  * ```
  */
