@@ -48,15 +48,25 @@ export const NATIVE_PACKAGES: readonly string[] = ['onnxruntime-node', 'webgpu',
 const WASM_NODE_ONLY = '`wasmCpuBackend` is Node-only (its `browser` condition exports `cpuBackend` alone)';
 const DAWN = 'needs a WebGPU adapter (Dawn on a Vulkan driver): the backend conformance suites run this path';
 
+/**
+ * Entry points that load only inside a vitest run (vitest refuses to be imported
+ * elsewhere): left out of the `import()` / `require()` probe.
+ */
+export const VITEST_ONLY_ENTRIES: ReadonlySet<string> = new Set(['@rectify/conformance/vitest']);
+
 /** Per snippet, by {@link Snippet.key}: every key must name a snippet of the READMEs. */
 export const SNIPPETS: Readonly<Record<string, SnippetConfig>> = {
   'README.md § Use it': {
     prelude: [
+      "import type { TensorTree } from '@rectify/core';",
       'const initialW = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i));',
       'const data = [0.5, -0.25, 1];',
-      'function writeGradients(grads: { w: Float32Array; b: Float32Array }, params: { w: Float32Array }, batch: number): void {',
-      '  grads.w.set(params.w.map((x) => x * batch));',
-      '  grads.b.fill(batch);',
+      // The trees come back as TensorTree<Float32Array>, not as the `{ w, b }` passed in.
+      'function writeGradients(grads: TensorTree<Float32Array>, params: TensorTree<Float32Array>, batch: number): void {',
+      '  for (const g of Object.values(grads)) {',
+      '    if (g instanceof Float32Array) g.fill(batch);',
+      '    else if (g) writeGradients(g, params, batch);',
+      '  }',
       '}',
     ].join('\n'),
     noBrowser: WASM_NODE_ONLY,

@@ -45,7 +45,7 @@ export function sizedEntries(packages: readonly PublishedPackage[] = publishedPa
 }
 
 /**
- * Bundles everything `entry` exports (`export * from '<entry>'`) with esbuild, minified,
+ * Bundles everything `entry` exports (`export * as entry from '<entry>'`) with esbuild, minified,
  * Rectify's own packages inlined and every third-party package (tfjs, gpu.js, ONNX Runtime,
  * protobufjs, fast-check, vitest) external: what this repository adds to a bundle. A
  * bundle that imports less keeps less (every package is `sideEffects`-free or says which
@@ -53,7 +53,7 @@ export function sizedEntries(packages: readonly PublishedPackage[] = publishedPa
  */
 export async function measureEntry(entry: SizedEntry): Promise<EntrySize> {
   const result = await build({
-    stdin: { contents: `export * from '${entry.specifier}';\n`, resolveDir: PACKAGE_DIR, loader: 'js' },
+    stdin: { contents: `export * as entry from '${entry.specifier}';\n`, resolveDir: PACKAGE_DIR, loader: 'js' },
     bundle: true,
     minify: true,
     write: false,
@@ -88,7 +88,7 @@ export function renderSizes(sizes: readonly EntrySize[], esbuildVersion: string)
   return [
     SIZES_START,
     '',
-    `Everything an entry point exports (\`export * from '<entry>'\`), bundled by esbuild ${esbuildVersion} (\`--bundle --minify --format=esm\`), Rectify's packages inlined and third-party ones (tfjs, gpu.js, ONNX Runtime, protobufjs, fast-check, vitest) left out; gzip at zlib's default level. A bundle importing less keeps less.`,
+    `Everything an entry point exports (\`export * as entry from '<entry>'\`), bundled by esbuild ${esbuildVersion} (\`--bundle --minify --format=esm\`), Rectify's packages inlined and third-party ones (tfjs, gpu.js, ONNX Runtime, protobufjs, fast-check, vitest) left out; gzip at zlib's default level. A bundle importing less keeps less.`,
     '',
     SIZES_HEADER,
     '| --- | --- | ---: | ---: |',

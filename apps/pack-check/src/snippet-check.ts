@@ -63,8 +63,8 @@ export async function placeSnippets(
 /**
  * Runs the project's tsc once over every snippet with `--strict` and the given module
  * setting; returns the diagnostics per snippet file (lines counted from the snippet's first
- * line, prelude lines as negative or zero). No `skipLibCheck`: the packages' declaration
- * files are checked as a user's strict project checks them.
+ * line, prelude lines as negative or zero). No `skipLibCheck`: Rectify's declaration files
+ * are checked as a strict project without it checks them.
  */
 export async function typecheck(projectDir: string, placed: readonly PlacedSnippet[], mode: TscMode): Promise<Map<string, string[]>> {
   const tsconfig = `tsconfig.${mode}.json`;
@@ -101,8 +101,11 @@ export async function typecheck(projectDir: string, placed: readonly PlacedSnipp
     if (m !== null && p !== undefined) byFile.get(p.file)?.push(`line ${Number(m[2]) - p.preludeLines}:${m[3]} ${m[4]}`);
     else if (/error TS\d+/.test(line)) other.push(line);
   }
-  // Errors in the packages' own declaration files belong to every snippet importing them.
-  if (other.length > 0) for (const list of byFile.values()) list.push(...other.map((l) => `(in a dependency) ${l}`));
+  // Errors in Rectify's own declaration files count for every snippet; third-party ones
+  // (tfjs's, @webgpu/types against TypeScript's DOM lib) are theirs, and a user's
+  // `skipLibCheck` hides them.
+  const ours = other.filter((l) => l.includes('node_modules/@rectify/'));
+  if (ours.length > 0) for (const list of byFile.values()) list.push(...ours.map((l) => `(in a Rectify declaration file) ${l}`));
   return byFile;
 }
 
@@ -124,9 +127,9 @@ export async function runModule(projectDir: string, file: string, timeoutMs: num
 }
 
 /**
- * Bundles a snippet with esbuild: for Node (ESM, native addons external, `require` of Node
- * built-ins inside CommonJS dependencies given back through `createRequire`, as esbuild's
- * docs advise) or for the browser. Returns the bundle's path; throws esbuild's errors.
+ * Bundles a snippet with esbuild: for Node (ESM, native addons external, and the usual
+ * banner that gives CommonJS dependencies inside an ES module bundle their `require`,
+ * `__filename` and `__dirname`) or for the browser. Returns the bundle's path; throws esbuild's errors.
  */
 export async function bundle(projectDir: string, placed: PlacedSnippet, platform: 'node' | 'browser'): Promise<string> {
   const outfile = join(projectDir, 'bundles', `${placed.slug}.${platform}.mjs`);
@@ -142,7 +145,16 @@ export async function bundle(projectDir: string, placed: PlacedSnippet, platform
     ...(platform === 'node'
       ? {
           external: [...NATIVE_PACKAGES],
-          banner: { js: "import { createRequire as __rectifyCreateRequire } from 'node:module'; const require = __rectifyCreateRequire(import.meta.url);" },
+          banner: {
+            js: [
+              "import { createRequire as __rcRequire } from 'node:module';",
+              "import { dirname as __rcDirname } from 'node:path';",
+              "import { fileURLToPath as __rcPath } from 'node:url';",
+              'const require = __rcRequire(import.meta.url);',
+              'const __filename = __rcPath(import.meta.url);',
+              'const __dirname = __rcDirname(__filename);',
+            ].join(' '),
+          },
         }
       : {}),
   });
