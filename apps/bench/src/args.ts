@@ -83,7 +83,7 @@ export const USAGE = `Usage: pnpm bench [options]
                        tensors, user Float32Arrays, nonFinite 'error', 'error' + gradClipNorm), cpu, onnx,
                        tfjs-wasm, tfjs-cpu (or the --backend ones), torch RAdam where a Python has torch,
                        the native C step where cc exists; ms/step, roofline, peak memory per parameter
-  --model <ids>        models of --models (default: ${MODEL_IDS.join(',')})
+  --model <ids>        models of --models and --update-readme (default: ${MODEL_IDS.join(',')})
   --help               this text
 `;
 
@@ -139,7 +139,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const modelIds = values.model?.split(',').map((id) => id.trim()).filter((id) => id !== '') ?? [...MODEL_IDS];
   const unknown = modelIds.find((id) => !(MODEL_IDS as readonly string[]).includes(id));
   if (unknown !== undefined) throw new Error(`--model: unknown model "${unknown}". Known: ${MODEL_IDS.join(', ')}.`);
-  if (values.model !== undefined && !models) throw new Error('--model goes with --models.');
+  if (values.model !== undefined && !models && !updateReadme) throw new Error('--model goes with --models or --update-readme.');
   if (models && (json || checkpoint || updateReadme || sizes !== undefined || values.tensors !== undefined)) {
     throw new Error('--models runs on its own: it takes no --json, --checkpoint, --update-readme, --size or --tensors (--update-readme runs the models too).');
   }

@@ -62,6 +62,7 @@ describe('models arguments, rounds, torch', () => {
     expect(parseBenchArgs(['--models', '--model', 'mlp,resnet50', '--backend', 'cpu-wasm'])).toMatchObject({ modelIds: ['mlp', 'resnet50'], backends: ['cpu-wasm'] });
     expect(() => parseBenchArgs(['--models', '--model', 'gpt5'])).toThrow(/unknown model "gpt5"/);
     expect(() => parseBenchArgs(['--model', 'mlp'])).toThrow(/goes with --models/);
+    expect(parseBenchArgs(['--update-readme', '--model', 'mlp'])).toMatchObject({ updateReadme: true, models: false, modelIds: ['mlp'] });
     expect(() => parseBenchArgs(['--models', '--size', '10'])).toThrow(/on its own/);
   });
 
