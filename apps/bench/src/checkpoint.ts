@@ -17,7 +17,7 @@
 import { loadCheckpoint, readCheckpoint } from '@rectify/core/node';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -159,7 +159,8 @@ async function killLoop(dir: string, kills: number, log: (line: string) => void)
   }
   return {
     params: shapes.reduce((sum, s) => sum + s.size, 0),
-    fileBytes: statSync(file).size,
+    // No file when no writer finished a save before its kill (0 kills, or few on a slow machine).
+    fileBytes: existsSync(file) ? statSync(file).size : 0,
     kills,
     insideSave,
     inFlightVersionLoaded,
