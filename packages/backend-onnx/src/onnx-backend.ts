@@ -388,8 +388,14 @@ class OnnxRuntimeBackend implements OnnxBackend {
         }
       });
 
-      // Staged runs write nothing the user sees: a failure there leaves every tensor as it was.
-      let finite = await this.#runAll(stagedRuns);
+      // Staged runs write nothing the user sees: a failure there leaves every tensor as it
+      // was, so it is a RectifyError (core rethrows it and the optimizer stays usable).
+      let finite: boolean;
+      try {
+        finite = await this.#runAll(stagedRuns);
+      } catch (error) {
+        throw new RectifyError('BACKEND_ERROR', `ONNX Runtime failed during applyRAdam before any tensor was written: ${String(error)}`, undefined, { cause: error });
+      }
       try {
         finite = (await this.#runAll(inPlaceRuns)) && finite;
       } catch (error) {

@@ -1,6 +1,7 @@
 import { cpuBackend } from '@rectify/backend-cpu';
 import { RAdam, type GroupOptions, type TensorBackend } from '@rectify/core';
-import { describe, expect, it } from 'vitest';
+import ort from 'onnxruntime-node';
+import { describe, expect, it, vi } from 'vitest';
 import { onnxBackend } from '../src/index.js';
 import { series, worstDifference } from './helpers.js';
 
@@ -66,6 +67,34 @@ describe('onnx backend: small tensors packed into one run per group', () => {
     // First step, unrectified: p − lr·m̂ = p − 0.1·g exactly for this bias-corrected m.
     expect(small.data[0]).toBeCloseTo(0.5 - 0.1 * 0.1, 6);
     expect(small.data[1]).toBeCloseTo(-0.5 + 0.1 * 0.2, 6);
+    backend.dispose();
+  });
+});
+
+describe('onnx backend: a run failing mid-step', () => {
+  it('while packed tensors run: BACKEND_ERROR as a RectifyError, every tensor unchanged, the optimizer not halted', async () => {
+    const backend = onnxBackend({ chunkSize: 64 });
+    const tensors = [backend.fromArray([0.5, -0.5], [2]), backend.fromArray(series(10, 5), [10])];
+    // 'propagate': no finiteness probe runs first, so the step's first run is the staging run.
+    const optimizer = new RAdam(backend, { lr: 0.1, nonFinite: 'propagate' });
+    optimizer.registerTrainableWeights({ a: tensors[0]!, b: tensors[1]! });
+    await backend.ready();
+    const before = tensors.map((t) => t.data.slice());
+    // The first run of the step (the packed tensors' staging run) fails inside ONNX Runtime.
+    const sessions = ort.InferenceSession as unknown as { prototype: ort.InferenceSession };
+    const run = vi.spyOn(sessions.prototype, 'run').mockRejectedValueOnce(new Error('injected run failure'));
+    try {
+      await expect(optimizer.step({ a: backend.fromArray([0.1, 0.2], [2]), b: backend.fromArray(series(10, 6), [10]) })).rejects.toMatchObject({
+        code: 'BACKEND_ERROR',
+      });
+    } finally {
+      run.mockRestore();
+    }
+    tensors.forEach((t, i) => expect(Array.from(t.data)).toEqual(Array.from(before[i]!)));
+    expect(optimizer.haltedBy).toBeUndefined();
+    expect(optimizer.stepCount).toBe(0);
+    await optimizer.step({ a: backend.fromArray([0.1, 0.2], [2]), b: backend.fromArray(series(10, 6), [10]) });
+    expect(optimizer.stepCount).toBe(1);
     backend.dispose();
   });
 });
