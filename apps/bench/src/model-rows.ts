@@ -11,7 +11,7 @@ export interface RectifyRow {
   readonly label: string;
   /** Bench backend name (bench-backends.ts). */
   readonly backend: string;
-  readonly tensors: 'backend' | 'user';
+  readonly tensors: 'backend' | 'user' | 'resident';
   readonly nonFinite: 'propagate' | 'error';
   readonly gradClipNorm?: number;
 }
@@ -23,6 +23,13 @@ export interface RectifyRow {
 export const RECTIFY_ROWS: readonly RectifyRow[] = [
   { id: 'cpu-wasm', label: '`cpu-wasm`, backend tensors', backend: 'cpu-wasm', tensors: 'backend', nonFinite: 'propagate' },
   { id: 'cpu-wasm-user', label: '`cpu-wasm`, user `Float32Array`s', backend: 'cpu-wasm', tensors: 'user', nonFinite: 'propagate' },
+  {
+    id: 'cpu-wasm-resident',
+    label: '`cpu-wasm`, user `Float32Array`s via `registerResidentWeights`',
+    backend: 'cpu-wasm',
+    tensors: 'resident',
+    nonFinite: 'propagate',
+  },
   { id: 'cpu-wasm-error', label: "`cpu-wasm`, default `nonFinite: 'error'`", backend: 'cpu-wasm', tensors: 'backend', nonFinite: 'error' },
   {
     id: 'cpu-wasm-error-clip',

@@ -23,9 +23,11 @@ export interface WorkloadOptions {
   /**
    * `user`: parameters and gradients are plain `Float32Array`s the program allocated (a
    * backend that takes them, like cpu and cpu-wasm, stages them); `backend` (default):
-   * both made by the backend (`fromArray`), its fast path.
+   * both made by the backend (`fromArray`), its fast path; `resident`: the program's own
+   * `Float32Array`s handed to `registerResidentWeights`, which moves them into the backend
+   * and hands back the gradient buffers the program then writes (the README's first example).
    */
-  readonly tensors?: 'backend' | 'user';
+  readonly tensors?: 'backend' | 'user' | 'resident';
   /** Warm-up steps before the workload is returned (default {@link WARMUP_STEPS}). */
   readonly warmupSteps?: number;
   /**
@@ -49,25 +51,36 @@ export async function createWorkload(backend: TensorBackend<any>, sizes: readonl
   options.beforeTensors?.();
   const make = (size: number, seed: number): unknown =>
     scratch === undefined ? fillPseudoRandom(new Float32Array(size), seed) : backend.fromArray(fillPseudoRandom(scratch.subarray(0, size), seed), [size]);
-  const params: Record<string, unknown> = {};
-  const grads: Record<string, unknown> = {};
-  sizes.forEach((size, t) => {
-    params[`w${t}`] = make(size, 2 * t + 1);
-    grads[`w${t}`] = make(size, 2 * t + 2);
-  });
   const optimizer = new RAdam(backend, {
     lr: 1e-3,
     nonFinite: options.nonFinite,
     ...(options.gradClipNorm === undefined ? {} : { gradClipNorm: options.gradClipNorm }),
   });
-  optimizer.registerTrainableWeights(params);
+  let grads: Record<string, unknown> = {};
+  const owned: unknown[] = [];
+  if (options.tensors === 'resident') {
+    const host: Record<string, Float32Array> = {};
+    sizes.forEach((size, t) => {
+      host[`w${t}`] = fillPseudoRandom(new Float32Array(size), 2 * t + 1);
+    });
+    grads = { ...optimizer.registerResidentWeights(host).grads };
+    for (const [t, size] of sizes.entries()) await backend.write(grads[`w${t}`], fillPseudoRandom(scratch!.subarray(0, size), 2 * t + 2));
+  } else {
+    const params: Record<string, unknown> = {};
+    sizes.forEach((size, t) => {
+      params[`w${t}`] = make(size, 2 * t + 1);
+      grads[`w${t}`] = make(size, 2 * t + 2);
+    });
+    optimizer.registerTrainableWeights(params);
+    if (!user) owned.push(...Object.values(params), ...Object.values(grads));
+  }
   for (let i = 0; i < (options.warmupSteps ?? WARMUP_STEPS); i++) await optimizer.step(grads);
   return {
     step: () => optimizer.step(grads),
     elements: sizes.reduce((sum, size) => sum + size, 0),
     dispose: () => {
-      optimizer.dispose();
-      if (!user) for (const tensor of [...Object.values(params), ...Object.values(grads)]) backend.disposeTensor(tensor);
+      optimizer.dispose(); // releases what registerResidentWeights made
+      for (const tensor of owned) backend.disposeTensor(tensor);
       backend.dispose?.();
     },
   };
