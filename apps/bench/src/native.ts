@@ -5,6 +5,7 @@
  * WebAssembly SIMD allows) and the machine's native width. Each build's assembly is
  * scanned for the widest vector register it uses, so the 128-bit claim is checked.
  */
+import type { RAdamScalars } from '@rectify/core';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,19 +53,8 @@ export interface NativeTiming {
   readonly finite: boolean;
 }
 
-/** The scalars of one step, as core passes them (RAdamScalars). */
-export interface CheckScalars {
-  readonly gradScale: number;
-  readonly clipValue: number;
-  readonly weightDecay: number;
-  readonly paramScale: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly stepSize: number;
-  readonly denomScale: number;
-  readonly eps: number;
-  readonly rectified: boolean;
-}
+/** The scalars of one step: core's own `RAdamScalars`, which the C step takes in the same order. */
+export type CheckScalars = RAdamScalars;
 
 /** What `check` returns: p, m and v after one step (`null` for a non-finite value). */
 export interface NativeCheck {
