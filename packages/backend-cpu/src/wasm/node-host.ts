@@ -1,5 +1,11 @@
 import type { WasmHost } from './host.js';
-import { NODE_WORKER_SOURCE } from './worker-source.js';
+import { KERNEL_LOOP } from './worker-source.js';
+
+/** The worker: an eval'd worker is a CommonJS script (it uses `require`); the data comes as `workerData`. */
+const NODE_WORKER_SOURCE = `'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+(${KERNEL_LOOP})(workerData, () => parentPort.postMessage('ready'));
+`;
 
 /**
  * Node.js: `worker_threads` (an eval'd worker, no file to resolve) and the available

@@ -1,6 +1,18 @@
 import type { WasmHost } from './host.js';
 import type { StartWorker } from './thread-pool.js';
-import { WEB_WORKER_SOURCE } from './worker-source.js';
+import { KERNEL_LOOP } from './worker-source.js';
+
+/**
+ * The worker: the data comes as the first message (a `WebAssembly.Module` and a shared
+ * `WebAssembly.Memory` can both be posted). The loop never returns to the worker's event
+ * loop, so no later message is read; `terminate()` ends it.
+ */
+const WEB_WORKER_SOURCE = `'use strict';
+self.onmessage = (event) => {
+  self.onmessage = null;
+  (${KERNEL_LOOP})(event.data, () => self.postMessage('ready'));
+};
+`;
 
 /** A Web Worker, as far as the pool uses it (the package compiles without lib.dom). */
 interface WebWorker {

@@ -1,12 +1,12 @@
 /**
- * The code of a kernel worker, as source text: Node runs it with
- * `new Worker(NODE_WORKER_SOURCE, { eval: true })`, a browser from a Blob URL
- * (`WEB_WORKER_SOURCE`). Text rather than a file, so that the same code runs whether the
+ * The loop of a kernel worker, as source text: Node runs it in an eval'd worker
+ * (`node-host.ts`), a browser from a Blob URL (`web-host.ts`), each with a few lines of
+ * its own around it. Text rather than a file, so that the same code runs whether the
  * backend was loaded from `dist/`, from its TypeScript sources (tests) or from an
  * application's bundle, with no path for a bundler to resolve or a server to serve.
  *
- * Both run the same loop ({@link KERNEL_LOOP}); only how it gets the module and memory,
- * and how it says it is ready, differ. The loop instantiates the kernel over the shared
+ * Only how the worker gets the module and memory, and how it says it is ready, differ
+ * (the loop's `ready` argument). The loop instantiates the kernel over the shared
  * memory, then: wait until the main thread publishes a new job number in GENERATION, run
  * that job (the kernel takes chunks until none is left, and returns at once if the job is
  * already over), wake the main thread waiting on CHUNKS_DONE, and wait again. It polls
@@ -15,7 +15,7 @@
  * virtual machine). A trap in the kernel is recorded in FAILED (never thrown), so the
  * main thread, waiting on CHUNKS_DONE, always returns.
  */
-const KERNEL_LOOP = `function kernelLoop({ module, memory, spin }, ready) {
+export const KERNEL_LOOP = `function kernelLoop({ module, memory, spin }, ready) {
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const run = instance.exports.run;
   const at = (name) => instance.exports[name].value >> 2;
@@ -41,21 +41,3 @@ const KERNEL_LOOP = `function kernelLoop({ module, memory, spin }, ready) {
     Atomics.notify(control, CHUNKS_DONE);
   }
 }`;
-
-/** A Node worker (an eval'd worker is a CommonJS script: it uses `require`); the data comes as `workerData`. */
-export const NODE_WORKER_SOURCE = `'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-(${KERNEL_LOOP})(workerData, () => parentPort.postMessage('ready'));
-`;
-
-/**
- * A Web Worker: the data comes as the first message (a `WebAssembly.Module` and a shared
- * `WebAssembly.Memory` can both be posted). The loop never returns to the worker's event
- * loop, so no later message is read; `terminate()` ends it.
- */
-export const WEB_WORKER_SOURCE = `'use strict';
-self.onmessage = (event) => {
-  self.onmessage = null;
-  (${KERNEL_LOOP})(event.data, () => self.postMessage('ready'));
-};
-`;
