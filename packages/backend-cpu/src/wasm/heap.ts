@@ -42,6 +42,7 @@ export class KernelHeap {
   readonly memory: WasmMemory;
   /** Upper bound of the memory in bytes. */
   readonly maximumBytes: number;
+  /** What the memory is: decides how it grows. */
   readonly kind: MemoryKind;
   /** Whole-memory views, replaced after every grow. */
   f32!: Float32Array;
