@@ -150,23 +150,28 @@ export function allocateTensors(
   shapes: readonly (readonly [number[], 'float32' | 'int32'])[],
 ): tf.TensorInfo[] {
   const { wasm } = backend;
+  // At least one byte each: malloc(0) may return 0, which here means failure.
+  const sizes = shapes.map(([shape]) => Math.max(4 * tf.util.sizeFromShape(shape), 1));
+  const total = sizes.reduce((a, b) => a + b, 0);
   const offsets: number[] = [];
-  let total = 0;
-  for (const [shape] of shapes) {
-    // At least one byte: malloc(0) may return 0, which here means failure.
-    const bytes = Math.max(4 * tf.util.sizeFromShape(shape), 1);
-    total += bytes;
+  const fail = (): never => {
+    for (const allocated of offsets) wasm._free(allocated);
+    throw new RectifyError(
+      'OUT_OF_MEMORY',
+      `The tfjs wasm heap cannot hold ${total} more bytes: its limit is ${heapLimit} bytes` +
+        `${heapLimit === WASM_HEAP_MAX_BYTES ? " (tfjs-wasm's heap maximum, wasm32's 4 GiB)" : ''}` +
+        ` and it is ${wasm.HEAPU8.length} bytes now; nothing was changed.`,
+    );
+  };
+  // Past the limit, malloc is not asked: its size_t is 32 bits, and a larger size would
+  // wrap around to a small allocation that "succeeds".
+  if (total > heapLimit) fail();
+  for (const bytes of sizes) {
     // `>>> 0`: malloc returns a signed int32, negative above 2 GiB (as tfjs reads it).
     const offset = wasm._malloc(bytes) >>> 0;
     if (offset === 0 || offset + bytes > heapLimit) {
       if (offset !== 0) wasm._free(offset);
-      for (const allocated of offsets) wasm._free(allocated);
-      throw new RectifyError(
-        'OUT_OF_MEMORY',
-        `The tfjs wasm heap cannot hold ${total} more bytes: its limit is ${heapLimit} bytes` +
-          `${heapLimit === WASM_HEAP_MAX_BYTES ? " (tfjs-wasm's heap maximum, wasm32's 4 GiB)" : ''}` +
-          ` and it holds ${wasm.HEAPU8.length} now; nothing was changed.`,
-      );
+      fail();
     }
     offsets.push(offset);
   }
