@@ -4,8 +4,14 @@
 // and peak memory per parameter. Every measurement runs in a child process of its own, so
 // that peak RSS belongs to it alone. Ratios are meaningful within one run only.
 //
-//   node scripts/measure-wasm.mjs [--workloads gpt2,resnet50,tiny] [--runs rectify,adam,torch]
-//                                 [--threads 2] [--steps N]
+//   node scripts/measure-wasm.mjs [--workloads gpt2,resnet50,tiny,single1m]
+//        [--runs rectify,rectify-propagate,rectify-graph,adam,torch] [--threads 2] [--steps N]
+//
+// rectify: tfjsBackend() with core's RAdam, default options (nonFinite 'error');
+// rectify-propagate: nonFinite 'propagate'; rectify-graph: fusedKernel false, the stock-op
+// graph (what tfjs-wasm ran before it had Rectify's kernel); adam: tf.train.adam; torch:
+// torch.optim.RAdam(foreach=True) with torch.set_num_threads(threads). tfjs-wasm itself
+// runs on one thread in Node (tfjs turns its threads off there).
 //
 // Needs the package built (`dist/`). Bytes per parameter: (peak RSS while the optimizer
 // is built and steps) − (RSS before the parameters existed), over the parameter count;
@@ -41,6 +47,7 @@ const WORKLOADS = {
   gpt2: { shapes: gpt2(), steps: 5 },
   resnet50: { shapes: resnet50(), steps: 10 },
   tiny: { shapes: Array.from({ length: 1000 }, () => [10]), steps: 200 },
+  single1m: { shapes: [[1 << 20]], steps: 30 },
 };
 
 function arg(name, fallback) {
@@ -58,7 +65,7 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-/** Child: one measurement of `run` (rectify | rectify-propagate | adam) on `workload`. */
+/** Child: one measurement of `run` (rectify | rectify-propagate | rectify-graph | adam) on `workload`. */
 async function child(run, workloadName, steps) {
   const tf = await import('@tensorflow/tfjs');
   const { useWasmBackend } = await import('../dist/wasm.js');
@@ -81,7 +88,7 @@ async function child(run, workloadName, steps) {
       step = () => adam.applyGradients(named);
     } else {
       const nonFinite = run === 'rectify-propagate' ? 'propagate' : 'error';
-      const opt = new RAdam(tfjsBackend({ synchronous: true }), { lr: 1e-3, nonFinite });
+      const opt = new RAdam(tfjsBackend({ synchronous: true, fusedKernel: run !== 'rectify-graph' }), { lr: 1e-3, nonFinite });
       opt.registerTrainableWeights(Object.fromEntries(vars.map((v, i) => [`w${i}`, v])));
       const named = Object.fromEntries(grads.map((g, i) => [`w${i}`, g]));
       step = () => opt.step(named);
@@ -133,7 +140,7 @@ print(json.dumps({'msPerStep': statistics.median(times), 'bytesPerParam': (rss_k
 
 async function main() {
   const workloads = arg('workloads', 'gpt2,resnet50,tiny').split(',');
-  const runs = arg('runs', 'rectify,rectify-propagate,adam,torch').split(',');
+  const runs = arg('runs', 'rectify,rectify-propagate,rectify-graph,adam,torch').split(',');
   const threads = arg('threads', '2');
   const self = fileURLToPath(import.meta.url);
   const python = runs.includes('torch') ? torchPython() : undefined;

@@ -55,6 +55,8 @@ interface KernelStorage {
   float32(info: tf.TensorInfo | undefined): Float32Array;
   /** The int32 elements of a tensor this storage allocated. */
   int32(info: tf.TensorInfo): Int32Array;
+  /** Brings the data of `info` onto this backend, if it lives on another (tfjs moves it lazily). */
+  resident(info: tf.TensorInfo): void;
   /** Whether the step may write the data of `dataId` in place. */
   writableInPlace(dataId: tf.DataId): boolean;
   /** Called once the step wrote the data of `dataId` in place. */
@@ -106,6 +108,7 @@ function cpuStorage(cpu: CpuBackendMembers): KernelStorage {
     },
     float32: (info) => valuesOf(cpu, info, Float32Array),
     int32: (info) => valuesOf(cpu, info, Int32Array),
+    resident: (info) => void cpu.data.get(info.dataId),
     writableInPlace: () => false,
     rewritten: () => undefined,
   };
@@ -121,6 +124,7 @@ function storageOf(backend: unknown): KernelStorage | undefined {
         return heapView(backend, info, Float32Array);
       },
       int32: (info) => heapView(backend, info, Int32Array),
+      resident: (info) => void backend.dataIdMap.get(info.dataId),
       writableInPlace: (dataId) => writableInPlace(backend, dataId),
       rewritten: (dataId) => rewritten(backend, dataId),
     };
@@ -160,8 +164,10 @@ const stepKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     const shape = [...inputs[`p${i}`]!.shape];
     for (let r = 0; r < 3; r++) if (!written(3 * i + r)) fresh.push([shape, 'float32']);
   });
-  // Every output exists before the first element is written (and before any view of
-  // the heap is taken: an allocation may grow, and so move, the wasm heap).
+  // Every input is on this backend and every output exists before the first element is
+  // written, and before any view of the heap is taken: an allocation (moving an input
+  // here is one) may grow the wasm heap, which detaches every view taken before.
+  for (const info of Object.values(inputs)) if (info !== undefined) storage.resident(info);
   const outputs = storage.allocate([...fresh, [[], 'int32']]);
   let next = 0;
   let finite = true;

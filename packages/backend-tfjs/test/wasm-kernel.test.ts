@@ -165,6 +165,25 @@ describe('the step kernel on tfjs-wasm', () => {
     opt.dispose();
   });
 
+  it('a gradient still on the cpu backend is moved onto the heap before any view of it is taken', async () => {
+    // 4 MiB of gradient moved in during the step (tfjs moves data lazily): enough to make
+    // the heap grow, which would detach views taken before it.
+    const n = 1 << 20;
+    const backend = tfjsBackend({ synchronous: true });
+    const w = backend.fromArray(new Float32Array(n).fill(1), [n]) as tf.Variable;
+    const opt = new RAdam(backend, { lr: 0.1, nonFinite: 'propagate' });
+    opt.registerTrainableWeights({ w });
+    await tf.setBackend('cpu');
+    const g = tf.tensor(Float32Array.from({ length: n }, (_, i) => (i % 7) - 3));
+    await tf.setBackend('wasm');
+    opt.step({ w: g });
+    // Step 1 of RAdam is p − lr·g (unrectified, m̂ = g).
+    const expected = Float32Array.from({ length: n }, (_, i) => 1 - 0.1 * ((i % 7) - 3));
+    expect(maxExcess(w.dataSync(), expected, 1e-7, 1e-6)).toBeLessThanOrEqual(0);
+    tf.dispose([w, g]);
+    opt.dispose();
+  });
+
   it('a matMul after an in-place step sees the new weights (tfjs-wasm caches packed weights by tensor id)', () => {
     const backend = tfjsBackend({ synchronous: true });
     const w = backend.fromArray(pseudoRandom(12, 3), [3, 4]) as tf.Variable;
