@@ -125,6 +125,11 @@ export function rewritten(backend: WasmBackendMembers, dataId: tf.DataId): void 
  * The float32 (`Float32Array`) or int32 view of a tensor's elements on the heap, without
  * a copy. Only valid until the heap next grows (an allocation): take views after every
  * allocation of a kernel is done.
+ *
+ * @example
+ * ```ts
+ * heapView(wasm, variable, Float32Array)[0]; // its first element, read from the heap
+ * ```
  */
 export function heapView<A extends Float32Array | Int32Array>(
   backend: WasmBackendMembers,
