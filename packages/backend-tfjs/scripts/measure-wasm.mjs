@@ -6,6 +6,7 @@
 //
 //   node scripts/measure-wasm.mjs [--workloads gpt2,resnet50,tiny,single1m]
 //        [--runs rectify,rectify-propagate,rectify-graph,adam,torch] [--threads 2] [--steps N]
+//        [--rounds N]
 //
 // rectify: tfjsBackend() with core's RAdam, default options (nonFinite 'error');
 // rectify-propagate: nonFinite 'propagate'; rectify-graph: fusedKernel false, the stock-op
@@ -13,7 +14,8 @@
 // torch.optim.RAdam(foreach=True) with torch.set_num_threads(threads). tfjs-wasm itself
 // runs on one thread in Node (tfjs turns its threads off there).
 //
-// Needs the package built (`dist/`). Bytes per parameter: (peak RSS while the optimizer
+// CPU ms/step (process CPU time, all threads) is the steadier figure on a loaded machine;
+// for torch on 2 threads it counts both. Needs the package built (`dist/`). Bytes per parameter: (peak RSS while the optimizer
 // is built and steps) − (RSS before the parameters existed), over the parameter count;
 // p, g, m, v in float32 are 16 bytes of it. The peak is reset (/proc/self/clear_refs) once
 // parameters and gradients exist, so that their creation's transient JS copies do not
@@ -96,12 +98,17 @@ async function child(run, workloadName, steps) {
     step();
     step();
     const times = [];
+    const cpuTimes = [];
     for (let k = 0; k < steps; k++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       step();
+      const c = process.cpuUsage(c0);
       times.push(performance.now() - t0);
+      cpuTimes.push((c.user + c.system) / 1000);
     }
     result.msPerStep = median(times);
+    result.cpuMsPerStep = median(cpuTimes);
     result.bytesPerParam = ((rssKiB('VmHWM') - before) * 1024) / params;
     result.finite = Number.isFinite(vars[0].dataSync()[0]);
   } catch (error) {
@@ -131,51 +138,67 @@ for p in ps: p.grad = torch.empty(p.shape).uniform_(-1e-3, 1e-3)
 open('/proc/self/clear_refs', 'w').write('5')
 opt = torch.optim.RAdam(ps, lr=1e-3, foreach=True)
 opt.step(); opt.step()
-times = []
+times, cpu_times = [], []
 for _ in range(steps):
-    t0 = time.perf_counter(); opt.step(); times.append((time.perf_counter() - t0) * 1000)
+    t0, c0 = time.perf_counter(), time.process_time()
+    opt.step()
+    times.append((time.perf_counter() - t0) * 1000); cpu_times.append((time.process_time() - c0) * 1000)
 n = sum(p.numel() for p in ps)
-print(json.dumps({'msPerStep': statistics.median(times), 'bytesPerParam': (rss_kib('VmHWM') - before) * 1024 / n}))
+print(json.dumps({'msPerStep': statistics.median(times), 'cpuMsPerStep': statistics.median(cpu_times), 'bytesPerParam': (rss_kib('VmHWM') - before) * 1024 / n}))
 `;
+
+/** One measurement in a process of its own. */
+function measure(run, workload, steps, threads, python) {
+  if (run === 'torch') {
+    if (python === undefined) return { run, workload, skipped: 'no Python with torch ($RECTIFY_PYTHON, python3, /usr/bin/python3)' };
+    const out = spawnSync(python, ['-c', TORCH, JSON.stringify(WORKLOADS[workload].shapes), String(steps), threads], { encoding: 'utf8' });
+    return out.status === 0 ? { run, workload, ...JSON.parse(out.stdout) } : { run, workload, error: out.stderr.slice(-400) };
+  }
+  const self = fileURLToPath(import.meta.url);
+  const out = spawnSync(process.execPath, ['--expose-gc', self, '--child', run, workload, String(steps)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  const line = out.stdout.trim().split('\n').at(-1);
+  return line?.startsWith('{') ? JSON.parse(line) : { run, workload, error: `exit ${out.status}: ${out.stderr.slice(-400)}` };
+}
 
 async function main() {
   const workloads = arg('workloads', 'gpt2,resnet50,tiny').split(',');
   const runs = arg('runs', 'rectify,rectify-propagate,rectify-graph,adam,torch').split(',');
   const threads = arg('threads', '2');
-  const self = fileURLToPath(import.meta.url);
+  // Rounds interleave every run of a workload, so that a ratio compares measurements made
+  // close together in time (on a shared machine the load changes from minute to minute).
+  const rounds = Number(arg('rounds', '1'));
   const python = runs.includes('torch') ? torchPython() : undefined;
-  const rows = [];
+  const table = [];
   for (const workload of workloads) {
     const steps = Number(arg('steps', String(WORKLOADS[workload].steps)));
-    for (const run of runs) {
-      let row;
-      if (run === 'torch') {
-        if (python === undefined) {
-          row = { run, workload, skipped: 'no Python with torch ($RECTIFY_PYTHON, python3, /usr/bin/python3)' };
-        } else {
-          const out = spawnSync(python, ['-c', TORCH, JSON.stringify(WORKLOADS[workload].shapes), String(steps), threads], { encoding: 'utf8' });
-          row = out.status === 0 ? { run, workload, ...JSON.parse(out.stdout) } : { run, workload, error: out.stderr.slice(-400) };
-        }
-      } else {
-        const out = spawnSync(process.execPath, ['--expose-gc', self, '--child', run, workload, String(steps)], {
-          encoding: 'utf8',
-          maxBuffer: 1 << 24,
-        });
-        const line = out.stdout.trim().split('\n').at(-1);
-        row = line?.startsWith('{') ? JSON.parse(line) : { run, workload, error: `exit ${out.status}: ${out.stderr.slice(-400)}` };
-      }
-      rows.push(row);
-      process.stdout.write(`${JSON.stringify(row)}\n`);
+    const byRun = new Map(runs.map((run) => [run, []]));
+    for (let round = 0; round < rounds; round++) {
+      const rows = runs.map((run) => {
+        const row = measure(run, workload, steps, threads, python);
+        process.stdout.write(`${JSON.stringify({ round, ...row })}\n`);
+        return row;
+      });
+      const torch = rows.find((r) => r.run === 'torch')?.msPerStep;
+      rows.forEach((row) => byRun.get(row.run).push({ ...row, ratio: torch && row.msPerStep ? row.msPerStep / torch : undefined }));
+    }
+    for (const [run, rows] of byRun) {
+      const ok = rows.filter((r) => r.msPerStep !== undefined);
+      table.push({
+        workload,
+        run,
+        ms: ok.length === 0 ? (rows[0].error ?? rows[0].skipped) : median(ok.map((r) => r.msPerStep)).toFixed(2),
+        ratio: ok.some((r) => r.ratio) ? median(ok.filter((r) => r.ratio).map((r) => r.ratio)).toFixed(2) : '',
+        cpu: ok.length === 0 ? '' : median(ok.map((r) => r.cpuMsPerStep)).toFixed(2),
+        bytes: ok.length === 0 ? '' : Math.max(...ok.map((r) => r.bytesPerParam)).toFixed(1),
+      });
     }
   }
-  const torch = Object.fromEntries(rows.filter((r) => r.run === 'torch' && r.msPerStep).map((r) => [r.workload, r.msPerStep]));
-  process.stdout.write('\n| workload | run | ms/step | × torch | bytes/param |\n|---|---|---:|---:|---:|\n');
-  for (const r of rows) {
-    const ms = r.msPerStep === undefined ? (r.error ?? r.skipped) : r.msPerStep.toFixed(2);
-    const ratio = r.msPerStep && torch[r.workload] ? (r.msPerStep / torch[r.workload]).toFixed(2) : '';
-    const bytes = r.bytesPerParam === undefined ? '' : r.bytesPerParam.toFixed(1);
-    process.stdout.write(`| ${r.workload} | ${r.run} | ${ms} | ${ratio} | ${bytes} |\n`);
-  }
+  process.stdout.write(`\n${rounds} round(s); medians over rounds; × torch: median of per-round ratios; bytes/param: the largest\n`);
+  process.stdout.write('| workload | run | ms/step | × torch | CPU ms/step | bytes/param |\n|---|---|---:|---:|---:|---:|\n');
+  for (const r of table) process.stdout.write(`| ${r.workload} | ${r.run} | ${r.ms} | ${r.ratio} | ${r.cpu} | ${r.bytes} |\n`);
 }
 
 if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4], Number(process.argv[5]));

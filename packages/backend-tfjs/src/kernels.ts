@@ -80,7 +80,7 @@ function valuesOf<A extends Float32Array | Int32Array>(
   type: abstract new (...args: never[]) => A,
 ): A {
   const values = info === undefined ? undefined : cpu.data.get(info.dataId).values;
-  if (!(values instanceof type)) throw new Error('Rectify kernel: expected a float32 tensor.');
+  if (!(values instanceof type)) throw new Error(`Rectify kernel: expected a tensor held in a ${type.name}.`);
   return values;
 }
 
