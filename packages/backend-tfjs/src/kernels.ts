@@ -155,35 +155,46 @@ export interface StepKernelAttrs {
   readonly inPlace?: readonly boolean[];
 }
 
+/** The inputs of slot `i`'s roles, in the order `p, m, v` (what is written) then `g`. */
+const ROLES = ['p', 'm', 'v', 'g'] as const;
+
+// Plain loops and no arrays per slot: with a thousand small tensors the bookkeeping, not
+// the arithmetic, is the cost of a step.
 const stepKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const storage = storageFor(backend);
   const { scalars, batchOf, inPlace } = attrs as unknown as StepKernelAttrs;
-  const written = (i: number): boolean => inPlace?.[i] === true;
+  const slots = batchOf.length;
+  const tensors: tf.TensorInfo[] = new Array<tf.TensorInfo>(4 * slots);
   const fresh: OutputSpec[] = [];
-  batchOf.forEach((_, i) => {
-    const shape = [...inputs[`p${i}`]!.shape];
-    for (let r = 0; r < 3; r++) if (!written(3 * i + r)) fresh.push([shape, 'float32']);
-  });
   // Every input is on this backend and every output exists before the first element is
   // written, and before any view of the heap is taken: an allocation (moving an input
   // here is one) may grow the wasm heap, which detaches every view taken before.
-  for (const info of Object.values(inputs)) if (info !== undefined) storage.resident(info);
+  for (let i = 0; i < slots; i++) {
+    for (let r = 0; r < 4; r++) {
+      const info = inputs[`${ROLES[r]!}${i}`];
+      if (info === undefined) throw new Error(`Rectify kernel: missing input ${ROLES[r]!}${i}.`);
+      storage.resident(info);
+      tensors[4 * i + r] = info;
+    }
+    for (let r = 0; r < 3; r++) if (inPlace?.[3 * i + r] !== true) fresh.push([tensors[4 * i]!.shape.slice(), 'float32']);
+  }
   const outputs = storage.allocate([...fresh, [[], 'int32']]);
   let next = 0;
   let finite = true;
-  batchOf.forEach((batch, i) => {
-    const [p, m, v] = (['p', 'm', 'v'] as const).map((role) => storage.float32(inputs[`${role}${i}`]));
-    const [pOut, mOut, vOut] = [p!, m!, v!].map((own, r) => (written(3 * i + r) ? own : storage.float32(outputs[next++])));
-    const g = storage.float32(inputs[`g${i}`]);
+  for (let i = 0; i < slots; i++) {
+    const p = storage.float32(tensors[4 * i]);
+    const m = storage.float32(tensors[4 * i + 1]);
+    const v = storage.float32(tensors[4 * i + 2]);
+    const g = storage.float32(tensors[4 * i + 3]);
+    const own = inPlace === undefined ? 0 : (inPlace[3 * i] ? 1 : 0) | (inPlace[3 * i + 1] ? 2 : 0) | (inPlace[3 * i + 2] ? 4 : 0);
+    const param = own & 1 ? p : storage.float32(outputs[next++]);
+    const firstMoment = own & 2 ? m : storage.float32(outputs[next++]);
+    const secondMoment = own & 4 ? v : storage.float32(outputs[next++]);
     // Not `finite && …`: that would skip the update of every slot after a non-finite one.
-    finite = fusedRAdamUpdate(p!, g, m!, v!, scalars[batch]!, { param: pOut!, firstMoment: mOut!, secondMoment: vOut! }) && finite;
-  });
+    finite = fusedRAdamUpdate(p, g, m, v, scalars[batchOf[i]!]!, { param, firstMoment, secondMoment }) && finite;
+    for (let r = 0; r < 3; r++) if (own & (1 << r)) storage.rewritten(tensors[4 * i + r]!.dataId);
+  }
   storage.int32(outputs[next]!)[0] = finite ? 1 : 0;
-  batchOf.forEach((_, i) =>
-    (['p', 'm', 'v'] as const).forEach((role, r) => {
-      if (written(3 * i + r)) storage.rewritten(inputs[`${role}${i}`]!.dataId);
-    }),
-  );
   return outputs;
 };
 

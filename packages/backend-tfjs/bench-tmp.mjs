@@ -1,0 +1,13 @@
+import * as tf from '@tensorflow/tfjs';
+import { useWasmBackend } from './dist/wasm.js';
+import { tfjsBackend } from './dist/index.js';
+import { RAdam } from '@rectify/core';
+await useWasmBackend();
+const vars = Array.from({ length: 1000 }, () => tf.variable(tf.zeros([10])));
+const opt = new RAdam(tfjsBackend({ synchronous: true }), { lr: 1e-3 });
+opt.registerTrainableWeights(Object.fromEntries(vars.map((v, i) => [`w${i}`, v])));
+const grads = Object.fromEntries(vars.map((v, i) => [`w${i}`, tf.ones([10])]));
+for (let k = 0; k < 20; k++) opt.step(grads);
+const t0 = performance.now();
+for (let k = 0; k < 300; k++) opt.step(grads);
+console.error('ms/step', ((performance.now() - t0) / 300).toFixed(2));
