@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { MODEL_IDS } from './models.js';
 
 /** One benchmark shape: `tensors` tensors of `size` elements each. */
 export interface Shape {
@@ -34,6 +35,10 @@ export interface BenchArgs {
   readonly kills: number;
   /** Where the checkpoint files go (default: the OS temporary directory). */
   readonly checkpointDir: string | undefined;
+  /** Run the model workloads instead of the single-tensor matrix (`--models`; also with `--update-readme`). */
+  readonly models: boolean;
+  /** Model ids of `--models` (`--model`; default: every one). */
+  readonly modelIds: readonly string[];
   /** Print the usage and exit. */
   readonly help: boolean;
 }
@@ -60,7 +65,7 @@ export const USAGE = `Usage: pnpm bench [options]
   --tensors <k>        tensors per step, each of --size elements (default 1)
   --json               print { backend, size, tensors, elementsPerSecond, rooflineFraction }
                        for exactly one backend and one size
-  --update-readme      run the default matrix and rewrite the results in apps/bench/README.md
+  --update-readme      run the default matrix and the models and rewrite the results in apps/bench/README.md
   --time <ms>          measuring time per task (default 1000)
   --check-finite       step with nonFinite: 'error' (a finiteness pass per step) instead of 'propagate'
   --skip-tfjs-adam     do not measure the tfjs tf.train.adam baseline
@@ -73,6 +78,12 @@ export const USAGE = `Usage: pnpm bench [options]
   --checkpoint-params <n>  parameters of that model (default 250e6)
   --kills <n>          SIGKILLs of the kill loop (default 200; 0 skips it)
   --checkpoint-dir <dir>   where the files go (default: the OS temporary directory)
+  --models             the model workloads instead: one full step over the parameter shapes of GPT-2 small,
+                       ResNet-50, an MLP and 1000 tiny tensors (models/*.json) per row: cpu-wasm (backend
+                       tensors, user Float32Arrays, nonFinite 'error', 'error' + gradClipNorm), cpu, onnx,
+                       tfjs-wasm, tfjs-cpu (or the --backend ones), torch RAdam where a Python has torch,
+                       the native C step where cc exists; ms/step, roofline, peak memory per parameter
+  --model <ids>        models of --models and --update-readme (default: ${MODEL_IDS.join(',')})
   --help               this text
 `;
 
@@ -106,6 +117,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       'checkpoint-params': { type: 'string' },
       kills: { type: 'string' },
       'checkpoint-dir': { type: 'string' },
+      models: { type: 'boolean', default: false },
+      model: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -122,6 +135,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const checkpointOnly = [values['checkpoint-params'], values.kills, values['checkpoint-dir']].some((v) => v !== undefined);
   if (checkpointOnly && !checkpoint) throw new Error('--checkpoint-params, --kills and --checkpoint-dir go with --checkpoint.');
   if (checkpoint && (json || updateReadme)) throw new Error('--checkpoint runs on its own: it takes no --json or --update-readme.');
+  const models = values.models ?? false;
+  const modelIds = values.model?.split(',').map((id) => id.trim()).filter((id) => id !== '') ?? [...MODEL_IDS];
+  const unknown = modelIds.find((id) => !(MODEL_IDS as readonly string[]).includes(id));
+  if (unknown !== undefined) throw new Error(`--model: unknown model "${unknown}". Known: ${MODEL_IDS.join(', ')}.`);
+  if (values.model !== undefined && !models && !updateReadme) throw new Error('--model goes with --models or --update-readme.');
+  if (models && (json || checkpoint || updateReadme || sizes !== undefined || values.tensors !== undefined)) {
+    throw new Error('--models runs on its own: it takes no --json, --checkpoint, --update-readme, --size or --tensors (--update-readme runs the models too).');
+  }
   if (updateReadme && (json || sizes !== undefined || values.tensors !== undefined)) {
     throw new Error('--update-readme runs the default matrix: it takes no --json, --size or --tensors.');
   }
@@ -138,6 +159,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     checkpointParams: values['checkpoint-params'] === undefined ? CHECKPOINT_DEFAULTS.params : positiveInteger('--checkpoint-params', values['checkpoint-params']),
     kills: values.kills === undefined ? CHECKPOINT_DEFAULTS.kills : nonNegativeInteger('--kills', values.kills),
     checkpointDir: values['checkpoint-dir'],
+    models,
+    modelIds,
     help: values.help ?? false,
   };
 }

@@ -21,7 +21,7 @@ function decades(lo: number, hi: number): number[] {
 /**
  * A log-log SVG line chart of throughput (elements per second) against tensor size, one
  * line per backend for the single-tensor runs, a hollow marker for each multi-tensor run
- * (placed at its total element count), and the roofline as a dashed line. Hand-written
+ * (placed at its total element count), and the cache and DRAM rooflines as dashed lines. Hand-written
  * SVG: no dependency, and the file diffs well.
  */
 export function throughputChart(results: BenchResults): string {
@@ -30,7 +30,8 @@ export function throughputChart(results: BenchResults): string {
   const all = results.measurements;
   const backends = [...new Set(all.map((m) => m.backend))];
   const xs = all.map((m) => m.size * m.tensors);
-  const ys = [...all.map((m) => m.elementsPerSecond), results.rooflineElementsPerSecond];
+  const roofs = [results.roofline.cache, results.roofline.dram].filter((point) => point !== undefined);
+  const ys = [...all.map((m) => m.elementsPerSecond), ...roofs.map((point) => point.elementsPerSecond)];
   const xTicks = decades(Math.min(...xs, 1e3), Math.max(...xs, 1e7));
   const yTicks = decades(Math.min(...ys), Math.max(...ys));
   const [x0, x1] = [xTicks[0]!, xTicks[xTicks.length - 1]!];
@@ -59,11 +60,14 @@ export function throughputChart(results: BenchResults): string {
     `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`,
     `<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 18}" text-anchor="middle">elements per step (one tensor; hollow marks: many tensors)</text>`,
   );
-  const roof = y(results.rooflineElementsPerSecond);
-  parts.push(
-    `<line x1="${MARGIN.left}" y1="${f(roof)}" x2="${MARGIN.left + plotW}" y2="${f(roof)}" stroke="#000" stroke-dasharray="6 4"/>`,
-    `<text x="${MARGIN.left + 4}" y="${f(roof - 5)}" font-size="11">roofline ${formatRate(results.rooflineElementsPerSecond)}/s (copy bandwidth / 28 B)</text>`,
-  );
+  for (const point of roofs) {
+    const roof = y(point.elementsPerSecond);
+    const label = point.regime === 'dram' ? 'DRAM roofline' : 'cache roofline';
+    parts.push(
+      `<line x1="${MARGIN.left}" y1="${f(roof)}" x2="${MARGIN.left + plotW}" y2="${f(roof)}" stroke="#000" stroke-dasharray="${point.regime === 'dram' ? '6 4' : '2 3'}"/>`,
+      `<text x="${MARGIN.left + 4}" y="${f(roof - 5)}" font-size="11">${label} ${formatRate(point.elementsPerSecond)}/s (RAdam access pattern, native)</text>`,
+    );
+  }
   backends.forEach((backend, i) => {
     const color = COLORS[i % COLORS.length]!;
     const points = single.filter((m) => m.backend === backend).sort((a, b) => a.size - b.size);

@@ -9,67 +9,28 @@
  *       logging "start <version> <digest>" before each save and "done <version>" after it.
  */
 import { loadCheckpoint, saveCheckpoint } from '@rectify/core/node';
-import { fsyncSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { fsyncSync, openSync, writeSync } from 'node:fs';
 import { buildModel, stateDigest, stepModel, transformerShapes, type BenchModel } from './checkpoint-model.js';
+import { startPeakMemory, type PeakMemory } from './peak-memory.js';
 
 /** What a save or load process reports. */
-export interface ChildReport {
+export interface ChildReport extends PeakMemory {
   readonly seconds: number;
-  /** Peak resident memory during the call above the resident memory just before it. */
-  readonly peakExtraBytes: number;
-  /** How the peak was measured: the kernel's high-water mark, or sampling every millisecond. */
-  readonly peakMethod: 'VmHWM' | 'sampled';
-  /** The resident memory before the call: the optimizer's own memory and Node's. */
-  readonly baselineRssBytes: number;
   /** {@link stateDigest} right after the call, and after one more step. */
   readonly digest: string;
   readonly digestAfterStep: string;
 }
 
-/** Resets the kernel's peak-RSS counter (Linux), so that VmHWM tells the peak of what follows. */
-function resetPeak(): boolean {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function highWaterMark(): number | undefined {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    return match === null ? undefined : Number(match[1]) * 1024;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Times `call` and measures its peak memory above the current resident set. */
 async function measure(model: BenchModel, call: () => Promise<unknown>): Promise<ChildReport> {
-  (globalThis as { gc?: () => void }).gc?.();
-  const baseline = process.memoryUsage.rss();
-  const kernel = resetPeak();
-  let sampled = baseline;
-  const sampler = setInterval(() => {
-    sampled = Math.max(sampled, process.memoryUsage.rss());
-  }, 1);
+  const peak = startPeakMemory();
   const started = performance.now();
   await call();
   const seconds = (performance.now() - started) / 1000;
-  clearInterval(sampler);
-  const mark = kernel ? highWaterMark() : undefined;
-  const peak = mark ?? Math.max(sampled, process.memoryUsage.rss());
+  const memory = peak.stop();
   const digest = await stateDigest(model);
   await stepModel(model, 3);
-  return {
-    seconds,
-    peakExtraBytes: Math.max(0, peak - baseline),
-    peakMethod: mark === undefined ? 'sampled' : 'VmHWM',
-    baselineRssBytes: baseline,
-    digest,
-    digestAfterStep: await stateDigest(model),
-  };
+  return { seconds, ...memory, digest, digestAfterStep: await stateDigest(model) };
 }
 
 async function writer(file: string, log: string, params: number): Promise<never> {

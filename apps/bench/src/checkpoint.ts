@@ -17,11 +17,12 @@
 import { loadCheckpoint, readCheckpoint } from '@rectify/core/node';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildReport } from './checkpoint-child.js';
+import { runNodeChild } from './child-process.js';
 import { CHECKPOINT_BACKENDS, buildModel, stateDigest, transformerShapes } from './checkpoint-model.js';
 import { describeMachine, machineInfo, type MachineInfo } from './machine.js';
 
@@ -99,18 +100,9 @@ async function diskWriteSpeed(path: string, bytes: number): Promise<number> {
   return bytes / seconds;
 }
 
-/** Runs a child and returns its last stdout line as JSON. */
-function runChild(args: readonly string[]): Promise<ChildReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', CHILD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (data: Buffer) => (out += data.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`checkpoint-child ${args[0]} exited with ${code}`));
-      else resolve(JSON.parse(out.trim().split('\n').at(-1)!) as ChildReport);
-    });
-  });
+/** Runs a save or load process and returns its report. */
+async function runChild(args: readonly string[]): Promise<ChildReport> {
+  return (await runNodeChild(CHILD, args, { forwardStderr: true })) as ChildReport;
 }
 
 /** The log's complete lines: the digest logged for each version, and the last done and started versions. */
@@ -167,7 +159,8 @@ async function killLoop(dir: string, kills: number, log: (line: string) => void)
   }
   return {
     params: shapes.reduce((sum, s) => sum + s.size, 0),
-    fileBytes: statSync(file).size,
+    // No file when no writer finished a save before its kill (0 kills, or few on a slow machine).
+    fileBytes: existsSync(file) ? statSync(file).size : 0,
     kills,
     insideSave,
     inFlightVersionLoaded,

@@ -1,6 +1,7 @@
 /**
  * `pnpm bench`: RAdam step throughput of every backend, as a fraction of this machine's
- * memory-bandwidth roofline. See apps/bench/README.md for the options.
+ * roofline for RAdam's access pattern; `--models`: steps over real models' shapes. See
+ * apps/bench/README.md for the options.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,8 @@ import { toJsonResult } from './results.js';
 import { checkpointMarkdown, runCheckpointBench } from './checkpoint.js';
 import { runBench } from './run-bench.js';
 import { soakBackends, soakMarkdown } from './soak.js';
+import { runModelsBench } from './models-bench.js';
+import { modelsMarkdown } from './models-markdown.js';
 
 const RESULTS_DIR = new URL('../results/', import.meta.url);
 /** The READMEs that carry the results, each with the chart's path relative to it. */
@@ -45,12 +48,18 @@ async function printJson(args: BenchArgs): Promise<void> {
 }
 
 /**
- * The matrix (and the long runs with --soak): results/results.{json,md}, results/throughput.svg,
- * the table on stdout, and with --update-readme the results sections of both READMEs.
+ * The matrix (and the long runs with --soak; with --update-readme the models too):
+ * results/results.{json,md}, results/throughput.svg, the tables on stdout, and with
+ * --update-readme the results sections of both READMEs.
  */
 async function runMatrix(args: BenchArgs): Promise<void> {
-  const results = await runBench(args, logToStderr);
+  const matrix = await runBench(args, logToStderr);
+  const models = args.updateReadme
+    ? await runModelsBench({ models: args.modelIds, timeMs: args.timeMs, roofline: matrix.roofline, ...(args.backends === undefined ? {} : { backends: args.backends }) }, logToStderr)
+    : undefined;
+  const results = models === undefined ? matrix : { ...matrix, models };
   let markdown = resultsMarkdown(results);
+  if (models !== undefined) markdown += `\n\n### Real models' shapes (\`pnpm bench --models\`)\n\n${modelsMarkdown(models)}`;
   if (args.soak) {
     const rows = await soakBackends({ backends: args.backends, steps: SOAK_STEPS, size: SOAK_SIZE }, logToStderr);
     markdown += `\n\nLong runs: ${SOAK_STEPS} steps of ${SOAK_SIZE}-element tensors per backend (\`pnpm soak\`), ` +
@@ -68,6 +77,17 @@ async function runMatrix(args: BenchArgs): Promise<void> {
       logToStderr(`updated ${fileURLToPath(file)}`);
     }
   }
+}
+
+/** `--models`: results/models.{json,md} and the tables on stdout. */
+async function runModels(args: BenchArgs): Promise<void> {
+  const results = await runModelsBench({ models: args.modelIds, timeMs: args.timeMs, ...(args.backends === undefined ? {} : { backends: args.backends }) }, logToStderr);
+  const markdown = modelsMarkdown(results);
+  await mkdir(RESULTS_DIR, { recursive: true });
+  await writeFile(new URL('models.json', RESULTS_DIR), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(new URL('models.md', RESULTS_DIR), `# Model workloads\n\n${markdown}\n`);
+  process.stdout.write(`${markdown}\n`);
+  logToStderr(`wrote ${fileURLToPath(RESULTS_DIR)}models.{json,md}`);
 }
 
 /** `--checkpoint`: results/checkpoint.{json,md} and the figures on stdout. */
@@ -93,6 +113,7 @@ async function main(): Promise<void> {
     return;
   }
   if (args.checkpoint) await runCheckpoints(args);
+  else if (args.models) await runModels(args);
   else if (args.json) await printJson(args);
   else await runMatrix(args);
 }

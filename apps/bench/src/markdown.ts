@@ -1,9 +1,10 @@
 import { formatGBps, formatMillions, formatPercent, formatShape } from './format.js';
 import { describeMachine } from './machine.js';
 import type { BenchResults, Measurement } from './results.js';
-import { BYTES_PER_ELEMENT } from './roofline.js';
+import type { Roofline, RooflinePoint } from './roofline.js';
 
-function table(header: readonly string[], align: readonly ('l' | 'r')[], rows: readonly (readonly string[])[]): string {
+/** A markdown table: `align` per column, `r` right-aligned. */
+export function table(header: readonly string[], align: readonly ('l' | 'r')[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
   return [line(header), line(align.map((a) => (a === 'r' ? '---:' : '---'))), ...rows.map(line)].join('\n');
 }
@@ -15,13 +16,33 @@ function shapesOf(measurements: readonly Measurement[]): { size: number; tensors
   return [...seen.values()].sort((a, b) => (a.tensors === 1) !== (b.tensors === 1) ? (a.tensors === 1 ? -1 : 1) : a.size * a.tensors - b.size * b.tensors);
 }
 
+function pointText(point: RooflinePoint | undefined, label: string): string {
+  if (point === undefined) return `${label}: not measured`;
+  return `${label} **${formatMillions(point.elementsPerSecond)} M elements/s** (${formatGBps(point.bytesPerSecond)}, ${point.elements.toExponential(0)} elements)`;
+}
+
+/** The rooflines in one paragraph: what was measured, how, and each figure in elements/s and GB/s. */
+export function rooflineText(roofline: Roofline): string {
+  const threads = roofline.dram?.threads ?? roofline.cache?.threads;
+  const head =
+    "Roofline: a native C loop with RAdam's own access pattern (reads p, g, m, v; writes p, m, v in place; 28 B per element)" +
+    (threads === undefined ? '' : ` on ${threads} threads`);
+  const missing = roofline.unavailable === undefined ? '' : ` (${roofline.unavailable})`;
+  return `${head}: ${pointText(roofline.dram, 'DRAM (1.6 GB of arrays, far beyond the caches)')}; ${pointText(roofline.cache, 'cache (16 MB of arrays, cache resident)')}${missing}.`;
+}
+
+/** A fraction of a roofline with its regime: `81% DRAM`; `—` when not measured. */
+export function fractionText(fraction: number | null | undefined, regime: string): string {
+  return fraction === null || fraction === undefined ? '—' : `${formatPercent(fraction)} ${regime === 'dram' ? 'DRAM' : 'cache'}`;
+}
+
 /**
- * The results as markdown: the machine and date, the copy bandwidth and roofline, a
- * summary table (backends × shapes, millions of elements per second and % of roofline),
- * and every figure in detail.
+ * The single-tensor matrix as markdown: the machine and date, the rooflines, a summary
+ * table (backends × shapes, millions of elements per second and % of the roofline of the
+ * shape's regime), and every figure in detail.
  */
 export function resultsMarkdown(results: BenchResults): string {
-  const { machine, copyBandwidth, measurements } = results;
+  const { machine, measurements } = results;
   const backends = [...new Set(measurements.map((m) => m.backend))];
   const shapes = shapesOf(measurements);
   const find = (backend: string, shape: { size: number; tensors: number }): Measurement | undefined =>
@@ -34,7 +55,7 @@ export function resultsMarkdown(results: BenchResults): string {
       `\`${backend}\``,
       ...shapes.map((shape) => {
         const m = find(backend, shape);
-        return m === undefined ? '—' : `${formatMillions(m.elementsPerSecond)} (${formatPercent(m.rooflineFraction)})`;
+        return m === undefined ? '—' : `${formatMillions(m.elementsPerSecond)} (${fractionText(m.rooflineFraction, m.rooflineRegime)})`;
       }),
     ]),
   );
@@ -46,7 +67,7 @@ export function resultsMarkdown(results: BenchResults): string {
       `${m.tensors} × ${m.size.toLocaleString('en-US')}`,
       m.stepsPerSecond >= 100 ? m.stepsPerSecond.toFixed(0) : m.stepsPerSecond.toPrecision(3),
       formatMillions(m.elementsPerSecond),
-      formatPercent(m.rooflineFraction),
+      fractionText(m.rooflineFraction, m.rooflineRegime),
       m.vsTfjsAdam === undefined ? '—' : `${m.vsTfjsAdam.toFixed(2)}×`,
       String(m.samples),
     ]),
@@ -55,13 +76,11 @@ export function resultsMarkdown(results: BenchResults): string {
   return [
     `Machine: ${describeMachine(machine)}.`,
     '',
-    `Copy bandwidth (bytes read + written): ${formatGBps(copyBandwidth.singleThread)} on 1 thread, ` +
-      `${formatGBps(copyBandwidth.allThreads)} on ${copyBandwidth.threads}; roofline at ` +
-      `${formatGBps(copyBandwidth.bytesPerSecond)} / ${BYTES_PER_ELEMENT} B per element = ` +
-      `**${formatMillions(results.rooflineElementsPerSecond)} M elements/s**.`,
+    rooflineText(results.roofline),
     '',
     `RAdam default options, \`lr 1e-3\`, \`nonFinite: '${results.nonFinite}'\`; median step time over at least 5 timed ` +
-      'steps after warm-up (tinybench). Millions of elements updated per second, and % of the roofline:',
+      'steps after warm-up (tinybench). Millions of elements updated per second, and % of the roofline of the ' +
+      "shape's regime (cache: 28 B × elements fit the cache; DRAM: they do not):",
     '',
     summary,
     '',

@@ -13,13 +13,31 @@ export interface Throughput {
   readonly samples: number;
 }
 
+/** Fewer steps for a slow workload (the defaults: 3 warm-up steps and at least 5 timed). */
+export interface StepCounts {
+  readonly warmupSteps: number;
+  readonly minSteps: number;
+}
+
 /**
  * Times `workload.step()` with tinybench: a warm-up phase, then steps for `timeMs`
- * (at least 5), and takes the median step time, which a descheduled step or a GC pause
- * does not move the way it moves a mean.
+ * (at least `counts.minSteps`), and takes the median step time, which a descheduled step
+ * or a GC pause does not move the way it moves a mean.
  */
-export async function measureThroughput(name: string, workload: Workload, timeMs: number): Promise<Throughput> {
-  const bench = new Bench({ time: timeMs, iterations: 5, warmupTime: Math.min(250, timeMs / 4), warmupIterations: 3, throws: true });
+export async function measureThroughput(
+  name: string,
+  workload: Workload,
+  timeMs: number,
+  counts: StepCounts = { warmupSteps: 3, minSteps: 5 },
+): Promise<Throughput> {
+  const bench = new Bench({
+    time: timeMs,
+    iterations: counts.minSteps,
+    warmup: counts.warmupSteps > 0,
+    warmupTime: counts.warmupSteps > 0 ? Math.min(250, timeMs / 4) : 0,
+    warmupIterations: counts.warmupSteps,
+    throws: true,
+  });
   bench.add(name, () => workload.step());
   await bench.run();
   const result = bench.tasks[0]?.result;

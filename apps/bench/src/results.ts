@@ -1,5 +1,6 @@
-import type { CopyBandwidth } from './copy-bandwidth.js';
 import type { MachineInfo } from './machine.js';
+import type { ModelsResults } from './models-results.js';
+import type { Regime, Roofline } from './roofline.js';
 
 /** One measured (backend, shape). */
 export interface Measurement {
@@ -9,8 +10,10 @@ export interface Measurement {
   readonly tensors: number;
   readonly stepsPerSecond: number;
   readonly elementsPerSecond: number;
-  /** Fraction of the 28-bytes-per-element roofline at the machine's copy bandwidth. */
-  readonly rooflineFraction: number;
+  /** Fraction of the roofline of {@link rooflineRegime} (28 bytes per element; 56 for float64); `null` when not measured. */
+  readonly rooflineFraction: number | null;
+  /** `cache` when the step's 28 B per element fit the caches (roofline.ts's CACHE_BYTES), else `dram`. */
+  readonly rooflineRegime: Regime;
   /** RAdam throughput over tfjs `tf.train.adam` on the same tfjs backend; `undefined` for other backends. */
   readonly vsTfjsAdam: number | undefined;
   /** Timed steps behind the median. */
@@ -26,13 +29,14 @@ export interface Skipped {
 /** Everything one bench run found: written to results/results.json. */
 export interface BenchResults {
   readonly machine: MachineInfo;
-  readonly copyBandwidth: CopyBandwidth;
-  /** `copyBandwidth.bytesPerSecond / 28`. */
-  readonly rooflineElementsPerSecond: number;
+  /** The RAdam-pattern rooflines the run measured. */
+  readonly roofline: Roofline;
   /** `nonFinite` policy the steps ran with. */
   readonly nonFinite: 'propagate' | 'error';
   readonly measurements: readonly Measurement[];
   readonly skipped: readonly Skipped[];
+  /** The model workloads (`--models`, and with `--update-readme`). */
+  readonly models?: ModelsResults;
 }
 
 /** The JSON object `--json` prints: exactly these keys, for outside tools. */
@@ -41,7 +45,8 @@ export interface JsonResult {
   readonly size: number;
   readonly tensors: number;
   readonly elementsPerSecond: number;
-  readonly rooflineFraction: number;
+  /** `null` when the roofline could not be measured (no C compiler). */
+  readonly rooflineFraction: number | null;
 }
 
 /** The `--json` object of a measurement. */

@@ -1,12 +1,11 @@
 import type { BackendEntry } from '@rectify/all-backends';
 import type { BenchArgs, Shape } from './args.js';
 import { benchBackends, findBenchBackend } from './bench-backends.js';
-import { measureCopyBandwidth } from './copy-bandwidth.js';
-import { formatGBps, formatMillions, formatPercent, formatShape } from './format.js';
+import { formatMillions, formatPercent, formatShape } from './format.js';
 import { machineInfo } from './machine.js';
 import { measureThroughput } from './measure.js';
 import type { BenchResults, Measurement, Skipped } from './results.js';
-import { BYTES_PER_ELEMENT, rooflineElementsPerSecond } from './roofline.js';
+import { BYTES_PER_ELEMENT, measureRoofline, regimeOf, rooflineFraction, type Roofline } from './roofline.js';
 import { tfjsAdamElementsPerSecond, tfjsBackendOf } from './tfjs-adam-baseline.js';
 import { createWorkload } from './workload.js';
 
@@ -29,32 +28,35 @@ async function measureOne(
   entry: BackendEntry,
   shape: Shape,
   args: BenchArgs,
-  bytesPerSecond: number,
+  roofline: Roofline,
   log: (line: string) => void,
 ): Promise<Measurement> {
   const backend = await entry.create();
   // A float64 backend moves twice the bytes per element: its roofline is half as high.
   const bytesPerElement = backend.dtype === 'float64' ? 2 * BYTES_PER_ELEMENT : BYTES_PER_ELEMENT;
-  const workload = await createWorkload(backend, shape, args.checkFinite);
+  const sizes = new Array<number>(shape.tensors).fill(shape.size);
+  const workload = await createWorkload(backend, sizes, { nonFinite: args.checkFinite ? 'error' : 'propagate' });
   try {
     const label = `${entry.name} ${formatShape(shape.size, shape.tensors)}`;
     const throughput = await measureThroughput(label, workload, args.timeMs);
     const tfjs = tfjsBackendOf(entry.name);
     const adam =
       tfjs !== undefined && shape.tensors === 1 && !args.skipTfjsAdam ? await tfjsAdamElementsPerSecond(tfjs, shape.size) : undefined;
+    const fraction = rooflineFraction(roofline, workload.elements, throughput.elementsPerSecond, bytesPerElement);
     const measurement: Measurement = {
       backend: entry.name,
       size: shape.size,
       tensors: shape.tensors,
       stepsPerSecond: throughput.stepsPerSecond,
       elementsPerSecond: throughput.elementsPerSecond,
-      rooflineFraction: (throughput.elementsPerSecond * bytesPerElement) / bytesPerSecond,
+      rooflineFraction: fraction?.fraction ?? null,
+      rooflineRegime: regimeOf(workload.elements),
       vsTfjsAdam: adam === undefined ? undefined : throughput.elementsPerSecond / adam,
       samples: throughput.samples,
     };
     log(
       `${label.padEnd(28)} ${formatMillions(measurement.elementsPerSecond).padStart(7)} M elements/s ` +
-        `${formatPercent(measurement.rooflineFraction).padStart(5)} of roofline (${throughput.samples} steps)`,
+        `${(fraction === undefined ? '—' : formatPercent(fraction.fraction)).padStart(5)} of the ${measurement.rooflineRegime} roofline (${throughput.samples} steps)`,
     );
     return measurement;
   } finally {
@@ -63,19 +65,14 @@ async function measureOne(
 }
 
 /**
- * Measures the machine's copy bandwidth, then every selected backend on every shape, one
+ * Measures the rooflines the shapes need (cache, DRAM: see roofline.ts), then every selected backend on every shape, one
  * at a time (each on a fresh backend instance, disposed after). A backend that is
  * unavailable here, or fails on a shape, is reported in `skipped` rather than failing the run.
  */
 export async function runBench(args: BenchArgs, log: (line: string) => void): Promise<BenchResults> {
   const entries = selectBackends(args.backends);
   const machine = machineInfo();
-  const copyBandwidth = await measureCopyBandwidth();
-  const roofline = rooflineElementsPerSecond(copyBandwidth.bytesPerSecond);
-  log(
-    `copy bandwidth ${formatGBps(copyBandwidth.singleThread)} (1 thread), ${formatGBps(copyBandwidth.allThreads)} ` +
-      `(${copyBandwidth.threads} threads): roofline ${formatMillions(roofline)} M elements/s`,
-  );
+  const roofline = await measureRoofline(args.shapes.map((shape) => regimeOf(shape.size * shape.tensors)), log);
   const measurements: Measurement[] = [];
   const skipped: Skipped[] = [];
   for (const entry of entries) {
@@ -87,7 +84,7 @@ export async function runBench(args: BenchArgs, log: (line: string) => void): Pr
     }
     for (const shape of args.shapes) {
       try {
-        measurements.push(await measureOne(entry, shape, args, copyBandwidth.bytesPerSecond, log));
+        measurements.push(await measureOne(entry, shape, args, roofline, log));
       } catch (error) {
         const reason = `${formatShape(shape.size, shape.tensors)} failed: ${error instanceof Error ? error.message : String(error)}`;
         skipped.push({ backend: entry.name, reason });
@@ -97,8 +94,7 @@ export async function runBench(args: BenchArgs, log: (line: string) => void): Pr
   }
   return {
     machine,
-    copyBandwidth,
-    rooflineElementsPerSecond: roofline,
+    roofline,
     nonFinite: args.checkFinite ? 'error' : 'propagate',
     measurements,
     skipped,

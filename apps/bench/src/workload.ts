@@ -1,5 +1,5 @@
 import { RAdam, type TensorBackend } from '@rectify/core';
-import type { Shape } from './args.js';
+import { fillPseudoRandom } from './checkpoint-model.js';
 
 /** An optimizer ready to step: what the bench times. */
 export interface Workload {
@@ -11,49 +11,76 @@ export interface Workload {
   dispose(): void;
 }
 
-/** Uniform values in [-1, 1) from a fixed seed, so every backend steps the same data. */
-function uniform(length: number, seed: number): Float32Array {
-  let state = seed >>> 0 || 1;
-  const out = new Float32Array(length);
-  for (let i = 0; i < length; i++) {
-    // xorshift32: fast enough for 10M elements, and deterministic.
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    out[i] = (state >>> 0) / 2147483648 - 1;
-  }
-  return out;
+/** Warm-up steps before timing: past RAdam's un-rectified first steps, and long enough to JIT. */
+export const WARMUP_STEPS = 10;
+
+/** How a workload's tensors are made and stepped. */
+export interface WorkloadOptions {
+  /** Core's `nonFinite` policy: `'propagate'` matches torch.optim.RAdam (no check) and the 28-byte roofline. */
+  readonly nonFinite: 'propagate' | 'error';
+  /** Core's `gradClipNorm` (none when undefined). */
+  readonly gradClipNorm?: number;
+  /**
+   * `user`: parameters and gradients are plain `Float32Array`s the program allocated (a
+   * backend that takes them, like cpu and cpu-wasm, stages them); `backend` (default):
+   * both made by the backend (`fromArray`), its fast path; `resident`: the program's own
+   * `Float32Array`s handed to `registerResidentWeights`, which moves them into the backend
+   * and hands back the gradient buffers the program then writes (the README's first example).
+   */
+  readonly tensors?: 'backend' | 'user' | 'resident';
+  /** Warm-up steps before the workload is returned (default {@link WARMUP_STEPS}). */
+  readonly warmupSteps?: number;
+  /**
+   * Called once the scratch array is allocated and written, right before the first tensor
+   * is made: where a memory measurement of the training state starts.
+   */
+  readonly beforeTensors?: () => void;
 }
 
-/** Warm-up steps before timing: past RAdam's un-rectified first steps, and long enough to JIT. */
-const WARMUP_STEPS = 10;
-
 /**
- * Builds `shape.tensors` parameters of `shape.size` elements and one gradient for each,
- * all created by the backend itself (`fromArray`), so a backend with its own memory runs
- * on its fast path; registers them with RAdam (default options, `lr 1e-3`) and takes
- * {@link WARMUP_STEPS} steps. The same gradients are reused every step, as a training loop
- * reuses its gradient buffers.
- *
- * @param checkFinite - `nonFinite: 'error'` (core checks every gradient each step) instead
- *   of `'propagate'`, which matches torch.optim.RAdam (no check) and the 28-byte roofline.
+ * Builds one parameter of each of `sizes` elements and one gradient for each (see
+ * {@link WorkloadOptions.tensors}), from fixed seeds, so every backend steps the same data;
+ * registers them with RAdam (default options, `lr 1e-3`) and takes the warm-up steps. The
+ * same gradients are reused every step, as a training loop reuses its gradient buffers.
+ * Backend tensors are filled from one scratch array as long as the largest tensor, written
+ * before {@link WorkloadOptions.beforeTensors}: the program's initial values, not training state.
  */
-export async function createWorkload(backend: TensorBackend<any>, shape: Shape, checkFinite: boolean): Promise<Workload> {
-  const params: Record<string, unknown> = {};
-  const grads: Record<string, unknown> = {};
-  for (let t = 0; t < shape.tensors; t++) {
-    params[`w${t}`] = backend.fromArray(uniform(shape.size, 2 * t + 1), [shape.size]);
-    grads[`w${t}`] = backend.fromArray(uniform(shape.size, 2 * t + 2), [shape.size]);
+export async function createWorkload(backend: TensorBackend<any>, sizes: readonly number[], options: WorkloadOptions): Promise<Workload> {
+  const user = options.tensors === 'user';
+  const scratch = user ? undefined : new Float32Array(Math.max(...sizes)).fill(1);
+  options.beforeTensors?.();
+  const make = (size: number, seed: number): unknown =>
+    scratch === undefined ? fillPseudoRandom(new Float32Array(size), seed) : backend.fromArray(fillPseudoRandom(scratch.subarray(0, size), seed), [size]);
+  const optimizer = new RAdam(backend, {
+    lr: 1e-3,
+    nonFinite: options.nonFinite,
+    ...(options.gradClipNorm === undefined ? {} : { gradClipNorm: options.gradClipNorm }),
+  });
+  let grads: Record<string, unknown> = {};
+  const owned: unknown[] = [];
+  if (options.tensors === 'resident') {
+    const host: Record<string, Float32Array> = {};
+    sizes.forEach((size, t) => {
+      host[`w${t}`] = fillPseudoRandom(new Float32Array(size), 2 * t + 1);
+    });
+    grads = { ...optimizer.registerResidentWeights(host).grads };
+    for (const [t, size] of sizes.entries()) await backend.write(grads[`w${t}`], fillPseudoRandom(scratch!.subarray(0, size), 2 * t + 2));
+  } else {
+    const params: Record<string, unknown> = {};
+    sizes.forEach((size, t) => {
+      params[`w${t}`] = make(size, 2 * t + 1);
+      grads[`w${t}`] = make(size, 2 * t + 2);
+    });
+    optimizer.registerTrainableWeights(params);
+    if (!user) owned.push(...Object.values(params), ...Object.values(grads));
   }
-  const optimizer = new RAdam(backend, { lr: 1e-3, nonFinite: checkFinite ? 'error' : 'propagate' });
-  optimizer.registerTrainableWeights(params);
-  for (let i = 0; i < WARMUP_STEPS; i++) await optimizer.step(grads);
+  for (let i = 0; i < (options.warmupSteps ?? WARMUP_STEPS); i++) await optimizer.step(grads);
   return {
     step: () => optimizer.step(grads),
-    elements: shape.size * shape.tensors,
+    elements: sizes.reduce((sum, size) => sum + size, 0),
     dispose: () => {
-      optimizer.dispose();
-      for (const tensor of [...Object.values(params), ...Object.values(grads)]) backend.disposeTensor(tensor);
+      optimizer.dispose(); // releases what registerResidentWeights made
+      for (const tensor of owned) backend.disposeTensor(tensor);
       backend.dispose?.();
     },
   };

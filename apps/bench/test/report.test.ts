@@ -8,7 +8,7 @@ import { formatDecade, formatShape } from '../src/format.js';
 import { resultsMarkdown } from '../src/markdown.js';
 import { README_END, README_START, updateReadme } from '../src/readme.js';
 import { toJsonResult, type BenchResults, type Measurement } from '../src/results.js';
-import { rooflineElementsPerSecond, rooflineFraction } from '../src/roofline.js';
+import { regimeOf, rooflinePoint } from '../src/roofline.js';
 
 function measurement(backend: string, size: number, tensors: number, elementsPerSecond: number): Measurement {
   return {
@@ -17,7 +17,9 @@ function measurement(backend: string, size: number, tensors: number, elementsPer
     tensors,
     stepsPerSecond: elementsPerSecond / (size * tensors),
     elementsPerSecond,
-    rooflineFraction: elementsPerSecond / 1e9,
+    // The rooflines below: cache 2e9 elements/s, DRAM 1e9.
+    rooflineFraction: elementsPerSecond / (regimeOf(size * tensors) === 'cache' ? 2e9 : 1e9),
+    rooflineRegime: regimeOf(size * tensors),
     vsTfjsAdam: backend === 'tfjs-wasm' ? 1.25 : undefined,
     samples: 10,
   };
@@ -25,8 +27,7 @@ function measurement(backend: string, size: number, tensors: number, elementsPer
 
 const results: BenchResults = {
   machine: { cpu: 'Test CPU', cores: 2, memoryGiB: 8, node: 'v20.0.0', platform: 'linux-x64', date: '2025-01-02' },
-  copyBandwidth: { singleThread: 20e9, allThreads: 28e9, threads: 2, bytesPerSecond: 28e9 },
-  rooflineElementsPerSecond: 1e9,
+  roofline: { cache: rooflinePoint('cache', 1e6, 2, 0.5e-3), dram: rooflinePoint('dram', 1e8, 2, 0.1), unavailable: undefined },
   nonFinite: 'propagate',
   measurements: [
     measurement('cpu', 1000, 1, 90e6),
@@ -68,22 +69,17 @@ describe('bench reports', () => {
   it('--json has exactly the five keys of the issue', () => {
     const json = toJsonResult(results.measurements[2]!);
     expect(Object.keys(json)).toEqual(['backend', 'size', 'tensors', 'elementsPerSecond', 'rooflineFraction']);
-    expect(json).toEqual({ backend: 'cpu', size: 1000, tensors: 1000, elementsPerSecond: 80e6, rooflineFraction: 0.08 });
-  });
-
-  it('draws the roofline at copy bandwidth / 28 bytes', () => {
-    expect(rooflineElementsPerSecond(28e9)).toBe(1e9);
-    expect(rooflineFraction(7e8, 28e9)).toBeCloseTo(0.7, 12);
+    expect(json).toEqual({ backend: 'cpu', size: 1000, tensors: 1000, elementsPerSecond: 80e6, rooflineFraction: 0.04 });
   });
 
   it('tabulates every backend and shape, with machine, date, bandwidth and the skipped', () => {
     const markdown = resultsMarkdown(results);
     expect(markdown).toContain('Test CPU, 2 cores, 8 GiB, Node v20.0.0, linux-x64, 2025-01-02');
-    expect(markdown).toContain('28.0 GB/s');
-    expect(markdown).toContain('**1000 M elements/s**');
+    expect(markdown).toContain('DRAM (1.6 GB of arrays, far beyond the caches) **1000 M elements/s** (28.0 GB/s, 1e+8 elements)');
+    expect(markdown).toContain('cache (16 MB of arrays, cache resident) **2000 M elements/s** (56.0 GB/s, 1e+6 elements)');
     expect(markdown).toContain('| backend | 1e3 | 1e7 | 1000 × 1000 |');
-    expect(markdown).toContain('| `cpu` | 90.0 (9%) | 100 (10%) | 80.0 (8%) |');
-    expect(markdown).toContain('| `tfjs-wasm` | — | 300 (30%) | — |');
+    expect(markdown).toContain('| `cpu` | 90.0 (5% cache) | 100 (10% DRAM) | 80.0 (4% cache) |');
+    expect(markdown).toContain('| `tfjs-wasm` | — | 300 (30% DRAM) | — |');
     expect(markdown).toContain('1.25×');
     expect(markdown).toContain('`gpu` not measured: no GPU here');
   });
@@ -94,7 +90,9 @@ describe('bench reports', () => {
     expect(svg.trim().endsWith('</svg>')).toBe(true);
     expect(svg.match(/<polyline /g)).toHaveLength(1);
     expect(svg).toContain('<title>cpu: 1000 × 1000</title>');
-    expect(svg).toContain('stroke-dasharray');
+    expect(svg.match(/stroke-dasharray/g)).toHaveLength(2);
+    expect(svg).toContain('DRAM roofline 1.00 G/s');
+    expect(svg).toContain('cache roofline 2.00 G/s');
     expect(svg).toContain('>tfjs-wasm</text>');
     expect(formatDecade(1e7)).toBe('10M');
     expect(formatShape(1000, 1000)).toBe('1000 × 1000');

@@ -4,4 +4,5 @@
  * @packageDocumentation
  */
 export { cpuBackend, type CpuBackend, type CpuBackendOptions } from './cpu-backend.js';
-export { wasmCpuBackend, type WasmCpuBackend, type WasmCpuBackendOptions, type WasmMemoryStats } from './wasm/wasm-backend.js';
+export { wasmCpuBackend } from './wasm/node.js';
+export type { MemoryKind, WasmCpuBackend, WasmCpuBackendOptions, WasmMemoryStats, WasmThreading } from './wasm/wasm-backend.js';

@@ -1,4 +1,4 @@
-import { RectifyError, type RAdamBatch, type TensorBackend } from '@rectify/core';
+import { RectifyError, checkedSizeOf, type RAdamBatch, type TensorBackend } from '@rectify/core';
 import { GPU } from 'gpu.js';
 import { KernelCache, REDUCTION_WIDTH, reductionWidth, type CompiledKernel, type KernelKind } from './kernel-cache.js';
 import { gpujsPlatform, selectGpujsMode, type GpujsMode, type GpujsModeRequest, type GpujsPlatform, type ModeSelection } from './modes.js';
@@ -261,16 +261,7 @@ class GpujsTensorBackend implements GpujsBackend {
 
   fromArray(data: ArrayLike<number>, shape: readonly number[]): GpuTensor {
     this.#assertUsable();
-    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-      throw new RectifyError('INVALID_TENSOR', `A shape must be a list of non-negative integers, got ${JSON.stringify(shape)}.`);
-    }
-    const size = shape.reduce((a, b) => a * b, 1);
-    if (data.length !== size) {
-      throw new RectifyError(
-        'SHAPE_MISMATCH',
-        `fromArray got ${data.length} values for shape [${shape.join(', ')}] (${size} elements).`,
-      );
-    }
+    const size = checkedSizeOf(shape, data.length, 'fromArray');
     if (size > this.#tensorLimit.elements) {
       throw new RectifyError(
         'INVALID_TENSOR',

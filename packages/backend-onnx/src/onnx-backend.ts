@@ -17,7 +17,13 @@ import {
   buildSumOfSquaresModel,
 } from './reduction-graph.js';
 import { SessionSet } from './sessions.js';
-import { KERNEL_NON_FINITE_OUTPUT, KERNEL_SCALAR_INPUTS, buildRAdamKernelModel } from './step-graph.js';
+import {
+  KERNEL_NON_FINITE_OUTPUT,
+  buildRAdamKernelModel,
+  kernelScalarValues,
+  kernelStages,
+  type KernelStages,
+} from './step-graph.js';
 
 /**
  * Options of {@link onnxBackend}.
@@ -51,7 +57,7 @@ export interface OnnxBackendOptions {
   /**
    * Let ONNX Runtime's worker threads busy-wait for the next operator (its
    * `session.intra_op.allow_spinning`). Default `false`: the backend alternates between
-   * JavaScript and up to three sessions, each with its own thread pool, and threads spinning
+   * JavaScript and several sessions, each with its own thread pool, and threads spinning
    * in an idle pool steal cores from the one with work. Measured on 2 cores, a 10M-element
    * `RAdam.step` took 81 ms with spinning and 53–64 ms without (and 359 ms against 68 ms for
    * the update alone while other processes loaded the machine).
@@ -75,7 +81,7 @@ export interface OnnxBackend<A extends FloatArray = FloatArray> extends TensorBa
   readonly synchronous: false;
   /** Elements per `session.run` (see {@link OnnxBackendOptions.chunkSize}). */
   readonly chunkSize: number;
-  /** ONNX Runtime sessions this backend holds now (0 to 3). */
+  /** ONNX Runtime sessions this backend holds now (two reductions, one per kind of step). */
   readonly sessionCount: number;
   /**
    * Adopts `data` as a tensor of shape `shape` (default `[data.length]`) without copying:
@@ -95,20 +101,47 @@ export interface OnnxBackend<A extends FloatArray = FloatArray> extends TensorBa
    * @throws RectifyError `INVALID_TENSOR` for a released tensor or one whose memory is gone.
    */
   capture(tensor: OnnxTensor<A>): OnnxTensor<A>;
-  /** Creates every session now (otherwise they are created on first use). */
+  /**
+   * Creates the sessions a plain step needs now: both reductions and the step graphs of
+   * options without clipping or decay, before and after rectification (otherwise each is
+   * created on first use).
+   */
   ready(): Promise<void>;
   /**
-   * Releases every session; the backend cannot be used afterwards. A task already queued
-   * fails with `DISPOSED` before writing anything; a step whose runs had begun writing
-   * fails with a plain error (core reports it as `BACKEND_ERROR` and halts the optimizer,
-   * since some chunks hold new values and others old ones).
+   * Releases every session; the backend cannot be used afterwards. A task already queued,
+   * or one that has not started writing, fails with `DISPOSED` and changes nothing; a step
+   * whose runs have begun completes first (every tensor updated), and the sessions are
+   * released when it settles: disposal never leaves a step half applied.
    */
   dispose(): void;
 }
 
-type GraphName = 'step' | 'sumOfSquares' | 'nonFiniteProbe';
+type Reduction = 'sumOfSquares' | 'nonFiniteProbe';
 
 const DEFAULT_CHUNK_SIZE = 1 << 18;
+
+/**
+ * Runs issued before the backend awaits them: onnxruntime-node runs each synchronously on
+ * this thread in its own `setImmediate`, so a group runs back to back, and awaiting the
+ * group lets the event loop (I/O, timers) turn between groups.
+ */
+const RUNS_PER_GROUP = 32;
+
+/** The step graph of options without clipping or decay, before (`false`) or after rectification. */
+const plainStages = (rectified: boolean): KernelStages => ({ gradScale: false, clip: false, weightDecay: false, paramScale: false, rectified });
+
+/** One `session.run` of the step graph: its session, feeds and preallocated outputs. */
+interface StepRun {
+  readonly session: ort.InferenceSession;
+  readonly feeds: Record<string, ort.Tensor>;
+  readonly fetches: Record<string, ort.Tensor | null>;
+}
+
+/** A small tensor's place in the step's staging buffers. */
+interface Packed {
+  readonly slot: RAdamBatch<OnnxTensor>['slots'][number];
+  readonly offset: number;
+}
 
 function invalidOption(option: string, message: string): RectifyError {
   return new RectifyError('INVALID_OPTION', `Option "${option}" ${message}`, option);
@@ -190,8 +223,7 @@ function ownRecord(entries: Record<string, unknown>): Record<string, unknown> {
   return Object.assign(Object.create(null) as Record<string, unknown>, entries);
 }
 
-const MODELS: Record<GraphName, (dtype: 'float32' | 'float64') => Uint8Array> = {
-  step: buildRAdamKernelModel,
+const REDUCTIONS: Record<Reduction, (dtype: 'float32' | 'float64') => Uint8Array> = {
   sumOfSquares: buildSumOfSquaresModel,
   nonFiniteProbe: buildNonFiniteProbeModel,
 };
@@ -202,12 +234,15 @@ class OnnxRuntimeBackend implements OnnxBackend {
   readonly dtype: 'float32' | 'float64';
   readonly chunkSize: number;
   readonly #ArrayType: Float32ArrayConstructor | Float64ArrayConstructor;
-  readonly #sessions: SessionSet<GraphName>;
-  /** One float64 rank-0 tensor per scalar input, rewritten before each run: no allocation per step. */
-  readonly #scalars: Record<string, ort.Tensor>;
-  readonly #rectified = new Uint8Array(1);
-  /** Runs never interleave: feeds are shared, and two optimizers may share this backend. */
+  /** Tensors below this many elements are packed into one staging buffer per step. */
+  readonly #packBelow: number;
+  readonly #sessions: SessionSet<string>;
+  /** Staging for packed small tensors (param, grad, m, v), grown on demand, reused by every step. */
+  #staging: FloatArray[] = [];
+  /** Tasks never interleave: two optimizers may share this backend. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** A task is running: disposal waits for it to settle before releasing the sessions. */
+  #busy = false;
   #disposed = false;
 
   constructor(dtype: 'float32' | 'float64', chunkSize: number, sessionOptions: ort.InferenceSession.SessionOptions) {
@@ -216,10 +251,9 @@ class OnnxRuntimeBackend implements OnnxBackend {
     this.chunkSize = chunkSize;
     this.#ArrayType = dtype === 'float64' ? Float64Array : Float32Array;
     this.#sessions = new SessionSet(sessionOptions);
-    this.#scalars = { [KERNEL_SCALAR_INPUTS.rectified]: new ort.Tensor('bool', this.#rectified, []) };
-    for (const [key, input] of Object.entries(KERNEL_SCALAR_INPUTS)) {
-      if (key !== 'rectified') this.#scalars[input] = new ort.Tensor('float64', new Float64Array(1), []);
-    }
+    // A tensor of a quarter chunk or less costs a run of its own otherwise: packing copies it
+    // twice on the host (memcpy speed) and shares one run with its neighbours.
+    this.#packBelow = Math.floor(chunkSize / 4);
   }
 
   get sessionCount(): number {
@@ -285,7 +319,11 @@ class OnnxRuntimeBackend implements OnnxBackend {
 
   ready(): Promise<void> {
     return this.#exclusive(async () => {
-      await Promise.all((Object.keys(MODELS) as GraphName[]).map((graph) => this.#session(graph)));
+      await Promise.all([
+        ...(Object.keys(REDUCTIONS) as Reduction[]).map((graph) => this.#reduction(graph)),
+        this.#stepSession(plainStages(false)),
+        this.#stepSession(plainStages(true)),
+      ]);
     });
   }
 
@@ -306,60 +344,69 @@ class OnnxRuntimeBackend implements OnnxBackend {
 
   applyRAdam(batches: readonly RAdamBatch<OnnxTensor>[]): Promise<boolean> {
     return this.#exclusive(async () => {
-      // All or nothing: every check that can fail comes before the first run writes.
-      const work = batches.map(({ slots, scalars }) => ({
-        scalars,
-        chunks: slots.map((slot) => {
+      // All or nothing. Every check that can fail, and every session, comes before the first
+      // run; small tensors are updated in staging buffers and copied back only after every run
+      // has succeeded; from the first run on, disposal waits for the step (see dispose()).
+      for (const { slots } of batches) {
+        for (const slot of slots) {
           const size = this.#live(slot.param).size;
           for (const tensor of [slot.grad, slot.firstMoment, slot.secondMoment]) {
             if (this.#live(tensor).size !== size) {
               throw new RectifyError('SHAPE_MISMATCH', `A slot mixes tensors of ${size} and ${tensor.size} elements.`);
             }
           }
-          const c = this.chunkSize;
-          return [slot.param.chunks(c), slot.grad.chunks(c), slot.firstMoment.chunks(c), slot.secondMoment.chunks(c)] as const;
-        }),
-      }));
-      const session = await this.#session('step');
-      let runs = 0;
-      /** Disposal stops the step at the next chunk; once a run has written, the state is torn. */
-      const stopIfDisposed = (cause?: unknown): void => {
-        if (!this.#disposed) return;
-        if (runs === 0) throw this.#disposedError(cause);
-        throw new Error(`The ${this.name} backend was disposed during applyRAdam, after ${runs} chunk runs had written.`, { cause });
-      };
-      let finite = true;
-      const feeds: Record<string, ort.Tensor> = { ...this.#scalars };
-      // `null`: ORT allocates the scalar flag; named fetches return only what they name.
-      const fetches: Record<string, ort.Tensor | null> = { [KERNEL_NON_FINITE_OUTPUT]: null };
-      for (const { scalars, chunks } of work) {
-        this.#setScalars(scalars);
-        for (const [param, grad, m, v] of chunks) {
-          for (let i = 0; i < param.length; i++) {
-            feeds.param = param[i]!;
-            feeds.grad = grad[i]!;
-            feeds.m = m[i]!;
-            feeds.v = v[i]!;
-            // Preallocated outputs over the input buffers: ORT writes the new values in place.
-            // Safe because each input is read only by nodes upstream of the output that
-            // overwrites it (see step-graph.ts), so no node reads an element after it is written.
-            fetches.param_out = param[i]!;
-            fetches.m_out = m[i]!;
-            fetches.v_out = v[i]!;
-            stopIfDisposed();
-            let result: ort.InferenceSession.ReturnType;
-            try {
-              result = await session.run(feeds, fetches);
-            } catch (error) {
-              // A session released before this run started has run nothing: still all or nothing.
-              stopIfDisposed(error);
-              throw error;
-            }
-            runs++;
-            // Every chunk runs even after a non-finite one: the contract applies the whole step.
-            finite = (result[KERNEL_NON_FINITE_OUTPUT]!.data as FloatArray)[0] === 0 && finite;
-          }
         }
+      }
+      const sessions = await Promise.all(batches.map(({ scalars }) => this.#stepSession(kernelStages(scalars))));
+      const packed = batches.map(({ slots }) => slots.filter((slot) => slot.param.size < this.#packBelow));
+      const staging = this.#stagingFor(packed.reduce((total, slots) => total + slots.reduce((n, slot) => n + slot.param.size, 0), 0));
+      if (this.#disposed) throw this.#disposedError();
+
+      const stagedRuns: StepRun[] = [];
+      const inPlaceRuns: StepRun[] = [];
+      const placements: Packed[] = [];
+      let offset = 0;
+      batches.forEach(({ slots, scalars }, b) => {
+        const session = sessions[b]!;
+        const scalarFeeds = this.#scalarFeeds(session, scalars);
+        const begin = offset;
+        for (const slot of packed[b]!) {
+          [slot.param, slot.grad, slot.firstMoment, slot.secondMoment].forEach((tensor, i) => staging[i]!.set(tensor.data, offset));
+          placements.push({ slot, offset });
+          offset += slot.param.size;
+        }
+        for (let start = begin; start < offset; start += this.chunkSize) {
+          const end = Math.min(offset, start + this.chunkSize);
+          const [p, g, m, v] = staging.map((array) => new ort.Tensor(this.dtype, array.subarray(start, end), [end - start]));
+          stagedRuns.push(this.#stepRun(session, scalarFeeds, p!, g!, m!, v!));
+        }
+        for (const slot of slots) {
+          if (slot.param.size < this.#packBelow) continue;
+          const c = this.chunkSize;
+          const [p, g, m, v] = [slot.param.chunks(c), slot.grad.chunks(c), slot.firstMoment.chunks(c), slot.secondMoment.chunks(c)];
+          for (let i = 0; i < p.length; i++) inPlaceRuns.push(this.#stepRun(session, scalarFeeds, p[i]!, g[i]!, m[i]!, v[i]!));
+        }
+      });
+
+      // Staged runs write nothing the user sees: a failure there leaves every tensor as it
+      // was, so it is a RectifyError (core rethrows it and the optimizer stays usable).
+      let finite: boolean;
+      try {
+        finite = await this.#runAll(stagedRuns);
+      } catch (error) {
+        throw new RectifyError('BACKEND_ERROR', `ONNX Runtime failed during applyRAdam before any tensor was written: ${String(error)}`, undefined, { cause: error });
+      }
+      try {
+        finite = (await this.#runAll(inPlaceRuns)) && finite;
+      } catch (error) {
+        // ONNX Runtime itself failed (every check above passed): some chunks hold new values.
+        throw new Error('ONNX Runtime failed during applyRAdam, after some chunks had been updated in place.', { cause: error });
+      }
+      for (const { slot, offset: at } of placements) {
+        const end = at + slot.param.size;
+        slot.param.data.set(staging[0]!.subarray(at, end));
+        slot.firstMoment.data.set(staging[2]!.subarray(at, end));
+        slot.secondMoment.data.set(staging[3]!.subarray(at, end));
       }
       return finite;
     });
@@ -368,17 +415,60 @@ class OnnxRuntimeBackend implements OnnxBackend {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    // Safe while a task is in flight: onnxruntime-node runs a session synchronously on this
-    // thread (after a setImmediate), so a release never overlaps a run; the next run of a
-    // released session fails with ORT's own "Session already disposed".
-    this.#sessions.releaseAll();
+    // A running task finishes with its sessions (a step then applies completely); queued
+    // ones see #disposed and fail with DISPOSED. onnxruntime-node runs a session
+    // synchronously on this thread, so a release never overlaps a run.
+    if (this.#busy) void this.#queue.then(() => this.#sessions.releaseAll());
+    else this.#sessions.releaseAll();
   }
 
-  #setScalars(scalars: RAdamScalars): void {
-    for (const [key, input] of Object.entries(KERNEL_SCALAR_INPUTS)) {
-      if (key !== 'rectified') (this.#scalars[input]!.data as Float64Array)[0] = scalars[key as keyof RAdamScalars] as number;
+  /** The step graph's scalar inputs for `scalars`, as rank-0 tensors of the element type. */
+  #scalarFeeds(session: ort.InferenceSession, scalars: RAdamScalars): Record<string, ort.Tensor> {
+    const values: Record<string, number> = kernelScalarValues(scalars);
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const name of session.inputNames) {
+      const value = values[name];
+      if (value !== undefined) feeds[name] = new ort.Tensor(this.dtype, this.#ArrayType.of(value), []);
     }
-    this.#rectified[0] = scalars.rectified ? 1 : 0;
+    return feeds;
+  }
+
+  /** A run of the step graph that writes `param_out`, `m_out`, `v_out` over `p`, `m`, `v`. */
+  #stepRun(session: ort.InferenceSession, scalars: Record<string, ort.Tensor>, p: ort.Tensor, g: ort.Tensor, m: ort.Tensor, v: ort.Tensor): StepRun {
+    // Preallocated outputs over the input buffers: ORT writes the new values in place. Safe
+    // because each input is read only by nodes upstream of the output that overwrites it
+    // (see step-graph.ts), so no node reads an element after it is written. `null`: ORT
+    // allocates the scalar flag. A run reads its feeds later (in a setImmediate): one
+    // object per run.
+    return {
+      session,
+      feeds: { ...scalars, param: p, grad: g, m, v },
+      fetches: { param_out: p, m_out: m, v_out: v, [KERNEL_NON_FINITE_OUTPUT]: null },
+    };
+  }
+
+  /**
+   * Issues `runs` in groups of {@link RUNS_PER_GROUP} without awaiting each, and says whether
+   * every flag is finite. Every run of a group settles before a failure is thrown, so no run
+   * is still writing when the caller hears of it; every run happens even after a non-finite
+   * one (the contract applies the whole step).
+   */
+  async #runAll(runs: readonly StepRun[]): Promise<boolean> {
+    let finite = true;
+    for (let start = 0; start < runs.length; start += RUNS_PER_GROUP) {
+      const group = runs.slice(start, start + RUNS_PER_GROUP).map(({ session, feeds, fetches }) => session.run(feeds, fetches));
+      for (const result of await Promise.allSettled(group)) {
+        if (result.status === 'rejected') throw result.reason;
+        finite = (result.value[KERNEL_NON_FINITE_OUTPUT]!.data as FloatArray)[0] === 0 && finite;
+      }
+    }
+    return finite;
+  }
+
+  /** The four staging arrays (param, grad, m, v), grown to at least `size` elements. */
+  #stagingFor(size: number): FloatArray[] {
+    if (this.#staging.length === 0 || this.#staging[0]!.length < size) this.#staging = [0, 1, 2, 3].map(() => new this.#ArrayType(size));
+    return this.#staging;
   }
 
   /**
@@ -388,14 +478,14 @@ class OnnxRuntimeBackend implements OnnxBackend {
    */
   #reduce<R>(
     tensors: readonly OnnxTensor[],
-    graph: 'sumOfSquares' | 'nonFiniteProbe',
+    graph: Reduction,
     initial: R,
     fold: (acc: R, result: ort.InferenceSession.ReturnType) => R,
     done: (acc: R) => boolean = () => false,
   ): Promise<R> {
     return this.#exclusive(async () => {
       const chunks = tensors.map((tensor) => this.#live(tensor).chunks(this.chunkSize));
-      const session = await this.#session(graph);
+      const session = await this.#reduction(graph);
       let acc = initial;
       for (const views of chunks) {
         for (const x of views) {
@@ -413,8 +503,14 @@ class OnnxRuntimeBackend implements OnnxBackend {
     });
   }
 
-  #session(graph: GraphName): Promise<ort.InferenceSession> {
-    return this.#sessions.get(graph, () => MODELS[graph](this.dtype));
+  #reduction(graph: Reduction): Promise<ort.InferenceSession> {
+    return this.#sessions.get(graph, () => REDUCTIONS[graph](this.dtype));
+  }
+
+  /** The session of the step graph specialised to `stages`, one per kind of step. */
+  #stepSession(stages: KernelStages): Promise<ort.InferenceSession> {
+    const key = `step:${Number(stages.gradScale)}${Number(stages.clip)}${Number(stages.weightDecay)}${Number(stages.paramScale)}${Number(stages.rectified)}`;
+    return this.#sessions.get(key, () => buildRAdamKernelModel(this.dtype, stages));
   }
 
   #disposedError(cause?: unknown): RectifyError {
@@ -436,7 +532,15 @@ class OnnxRuntimeBackend implements OnnxBackend {
   /** Runs `task` after every earlier task of this backend has finished. */
   #exclusive<R>(task: () => Promise<R>): Promise<R> {
     if (this.#disposed) return Promise.reject(this.#disposedError());
-    const result = this.#queue.then(() => (this.#disposed ? Promise.reject(this.#disposedError()) : task()));
+    const result = this.#queue.then(async () => {
+      if (this.#disposed) throw this.#disposedError();
+      this.#busy = true;
+      try {
+        return await task();
+      } finally {
+        this.#busy = false;
+      }
+    });
     this.#queue = result.catch(() => undefined);
     return result;
   }

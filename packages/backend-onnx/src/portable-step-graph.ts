@@ -1,7 +1,7 @@
 import { RectifyError, resolveGroupOptions, type GroupOptions, type ResolvedGroupOptions } from '@rectify/core';
 import { GraphBuilder, type OnnxElementType } from './graph-builder.js';
 import { ONNX_DATA_TYPE } from './onnx-schema.js';
-import { appendRAdamUpdate, declareStepTensors, type StepScalars } from './step-graph.js';
+import { appendRAdamUpdate, castStepScalars, declareStepTensors, type StepScalars } from './step-graph.js';
 
 /**
  * RAdam options baked into a portable step graph: every group option except `lr`, an input.
@@ -170,7 +170,7 @@ export function buildRAdamStepModel(options: PortableStepOptions = {}, modelOpti
           [],
           'Global gradient norm sqrt(sum of g^2 over every gradient of this step), float64 scalar.',
         );
-  appendRAdamUpdate(g, tensors, appendScalarPlan(g, resolved, lr, step, gradNorm));
+  appendRAdamUpdate(g, tensors, castStepScalars(g, appendScalarPlan(g, resolved, lr, step, gradNorm)));
   const baked = { ...resolved, lr: undefined };
   return g.toModel({
     docString:

@@ -4,8 +4,8 @@ let live = 0;
 
 /**
  * ONNX Runtime sessions that Rectify has created and not yet released, over every backend
- * in the process. Each ONNX backend holds at most three (step, sum of squares, finiteness
- * probe), created on first use; `dispose()` releases them.
+ * in the process. Each ONNX backend holds two reductions (sum of squares, finiteness probe) and
+ * one step graph per kind of step, each created on first use; `dispose()` releases them.
  *
  * @example
  * ```ts

@@ -29,7 +29,6 @@ interface Model {
 
 const FLOAT = 1;
 const DOUBLE = 11;
-const BOOL = 9;
 const INT64 = 7;
 
 /** Decodes with protobufjs, through the same schema but independent of the builder. */
@@ -62,7 +61,7 @@ const STANDARD_OPS = new Set([
 ]);
 
 describe('ONNX models decode with protobufjs and have the documented interface', () => {
-  it('kernel graph (float32): tensors, RAdamScalars as float64 scalars, three outputs and the finiteness flag', () => {
+  it('kernel graph (float32, every stage): tensors, scalars of the tensor type, three outputs and the finiteness flag', () => {
     const model = decode(buildRAdamKernelModel('float32'));
     expect(model.irVersion).toBe(IR_VERSION);
     expect(model.irVersion).toBe(8);
@@ -71,9 +70,9 @@ describe('ONNX models decode with protobufjs and have the documented interface',
     expect(model.producerName).toBe('@rectify/backend-onnx');
     expect(io(model.graph.input)).toEqual([
       ['param', FLOAT], ['grad', FLOAT], ['m', FLOAT], ['v', FLOAT],
-      ['grad_scale', DOUBLE], ['clip_value', DOUBLE], ['weight_decay', DOUBLE], ['param_scale', DOUBLE],
-      ['beta1', DOUBLE], ['beta2', DOUBLE], ['rectified', BOOL], ['step_size', DOUBLE],
-      ['denom_scale', DOUBLE], ['eps', DOUBLE],
+      ['clip_value', FLOAT], ['grad_scale', FLOAT], ['weight_decay', FLOAT], ['param_scale', FLOAT],
+      ['beta1', FLOAT], ['one_minus_beta1', FLOAT], ['beta2', FLOAT], ['one_minus_beta2', FLOAT],
+      ['step_size', FLOAT], ['eps', FLOAT],
     ]);
     expect(io(model.graph.output)).toEqual([['param_out', FLOAT], ['m_out', FLOAT], ['v_out', FLOAT], ['non_finite', FLOAT]]);
     expect(model.graph.output[3]!.type.tensorType.shape).toEqual({ dim: [] });
@@ -89,24 +88,36 @@ describe('ONNX models decode with protobufjs and have the documented interface',
     expect(count('Sqrt')).toBe(1);
     expect(count('Clip')).toBe(1);
     expect(count('Div')).toBe(1);
-    // The 12 scalars the update uses are cast once each to float32: no cast touches a tensor.
-    const casts = model.graph.node.filter((n) => n.opType === 'Cast');
-    expect(casts).toHaveLength(12);
-    const tensors = ['param', 'grad', 'm', 'v'];
-    for (const cast of casts) {
-      const upstream = [cast, ...ancestors(model.graph.node, cast.input[0]!)];
-      expect(upstream.some((n) => n.input.some((i) => tensors.includes(i)))).toBe(false);
-    }
+    // Scalars come from the host in the tensor type: no Cast, no Where, no float64 anywhere.
+    expect(count('Cast')).toBe(0);
+    expect(count('Where')).toBe(0);
     expect(model.metadataProps).toContainEqual({ key: 'rectify.graph', value: 'radam-kernel' });
   });
 
-  it('kernel graph (float64) needs no casts', () => {
+  it('kernel graph specialised to a plain step: only the scalars it uses, 12 element-wise nodes', () => {
+    const plain = { gradScale: false, clip: false, weightDecay: false, paramScale: false };
+    const rectified = decode(buildRAdamKernelModel('float32', { ...plain, rectified: true }));
+    expect(io(rectified.graph.input).map(([name]) => name)).toEqual([
+      'param', 'grad', 'm', 'v', 'beta1', 'one_minus_beta1', 'beta2', 'one_minus_beta2', 'step_size', 'eps',
+    ]);
+    // m' 3, v' 4, p' 5 (Sqrt, Add, Div, Mul, Sub), the flag 3 (two Muls and the ReduceSum):
+    // every node is a pass over the chunk (the old option-free graph had 23 and 15 scalar nodes).
+    expect(rectified.graph.node).toHaveLength(15);
+    const unrectified = decode(buildRAdamKernelModel('float32', { ...plain, rectified: false }));
+    expect(io(unrectified.graph.input).map(([name]) => name)).not.toContain('eps');
+    expect(unrectified.graph.node.map((n) => n.opType).sort()).toEqual(
+      ['Add', 'Add', 'Mul', 'Mul', 'Mul', 'Mul', 'Mul', 'Mul', 'Mul', 'Mul', 'ReduceSum', 'Sub'],
+    );
+  });
+
+  it('kernel graph (float64) has float64 scalars and no casts', () => {
     const model = decode(buildRAdamKernelModel('float64'));
     expect(io(model.graph.output)).toEqual([['param_out', DOUBLE], ['m_out', DOUBLE], ['v_out', DOUBLE], ['non_finite', DOUBLE]]);
+    expect(io(model.graph.input).every(([, type]) => type === DOUBLE)).toBe(true);
     expect(model.graph.node.some((n) => n.opType === 'Cast')).toBe(false);
   });
 
-  it('numerics: v squares (1−β2)·g last, the unrectified step is a Where, the flag reads all three outputs', () => {
+  it('numerics: v squares (1−β2)·g last, the portable step selects with a Where, the flag reads param_out and v_out', () => {
     for (const model of [decode(buildRAdamKernelModel('float32')), decode(buildRAdamStepModel({ gradClipNorm: 1 }))]) {
       const nodes = model.graph.node;
       const producer = (value: string): Node => nodes.find((n) => n.output.includes(value))!;
@@ -119,17 +130,18 @@ describe('ONNX models decode with protobufjs and have the documented interface',
       expect(weighted.opType).toBe('Mul');
       expect(weighted.input[0]).toBe(g);
       expect(nodes.some((n) => n.opType === 'Mul' && n.input[0] === g && n.input[1] === g)).toBe(false);
-      // The update direction is Where(rectified, m'/denom, m'): a select over the tensors.
-      const update = producer(producer('param_out').input[1]!);
-      const direction = producer(update.input[0]!);
-      expect(direction.opType).toBe('Where');
-      expect(direction.input[2]).toBe('m_out');
-      expect(producer(direction.input[1]!).opType).toBe('Div');
     }
-    // The kernel graph's flag is computed from param_out, m_out and v_out, in the same graph.
+    // The portable graph does not know the step: Where(rectified, m'/denom, m'), a select over tensors.
+    const portable = decode(buildRAdamStepModel({ gradClipNorm: 1 })).graph.node;
+    const producer = (value: string): Node => portable.find((n) => n.output.includes(value))!;
+    const direction = producer(producer(producer('param_out').input[1]!).input[0]!);
+    expect(direction.opType).toBe('Where');
+    expect(direction.input[2]).toBe('m_out');
+    expect(producer(direction.input[1]!).opType).toBe('Div');
+    // The kernel graph's flag is computed from param_out and v_out, in the same graph.
     const kernel = decode(buildRAdamKernelModel('float32')).graph.node;
     const flagInputs = new Set([...ancestors(kernel, 'non_finite')].flatMap((n) => n.input));
-    for (const output of ['param_out', 'm_out', 'v_out']) expect(flagInputs.has(output), output).toBe(true);
+    for (const output of ['param_out', 'v_out']) expect(flagInputs.has(output), output).toBe(true);
   });
 
   it('in-place safety: every reader of param, m and v runs before the node writing its output', () => {

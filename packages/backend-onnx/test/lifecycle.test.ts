@@ -36,9 +36,10 @@ describe('onnx backend: 1000 steps', () => {
     expect(Number.isFinite(w.data[123])).toBe(true);
     expect(Math.sin(123) - w.data[123]!).toBeGreaterThan(0.1); // a steady positive gradient pushes w down
 
-    // Step graph + sum-of-squares graph, created once and reused for all 1000 steps.
-    expect(backend.sessionCount).toBe(2);
-    expect(new Set(sessions)).toEqual(new Set([before + 2]));
+    // Step graphs before and after rectification (both with coupled decay) + the sum of
+    // squares, each created once and reused for all 1000 steps.
+    expect(backend.sessionCount).toBe(3);
+    expect(new Set(sessions)).toEqual(new Set([before + 3]));
     const growth = (rss[rss.length - 1]! - rss[0]!) / MB;
     expect(growth, `RSS grew by ${growth.toFixed(1)} MB between step 100 and step 1000`).toBeLessThan(30);
 

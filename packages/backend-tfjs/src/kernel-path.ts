@@ -8,24 +8,26 @@ import { updateBatches } from './variables.js';
 
 /**
  * The whole step as one kernel call in one `tf.tidy`, once every tensor has been checked:
- * the kernel computes the new `p`,
- * `m`, `v` of every slot (and core's finiteness flag, from the same pass), and only then
- * do the variables take them over with `assign`, which cannot fail (same shapes, same
- * dtype). So a failure, an allocation one included, leaves every variable as it was.
- * The flag is read back once per step (an int32 scalar: a memory copy on cpu).
+ * the kernel computes the new `p`, `m`, `v` of every slot (and core's finiteness flag,
+ * from the same pass), in place where no other tensor shares a variable's data (on wasm),
+ * else into new tensors that only then do the variables take over with `assign`, which
+ * cannot fail (same shapes, same dtype). The kernel allocates everything before its first
+ * write, so a failure, an allocation one included, leaves every variable as it was.
+ * The flag is read back once per step (an int32 scalar: a memory copy).
  */
 function applyWithKernel(step: readonly RAdamBatch<tf.Tensor>[], { consume }: HostReader): MaybePromise<boolean> {
   const batches = updateBatches(step);
   const targets = batches.flatMap((batch) => batch.targets);
   if (targets.length === 0) return true;
   const flag = tf.tidy(() => {
-    const outputs = runStepKernel(batches);
+    const { outputs, inPlace } = runStepKernel(batches);
+    let next = 0;
     targets.forEach(({ param, m, v }, i) => {
-      m.assign(outputs[3 * i + 1]!);
-      v.assign(outputs[3 * i + 2]!);
-      param.assign(outputs[3 * i]!);
+      [param, m, v].forEach((variable, r) => {
+        if (!inPlace[3 * i + r]) variable.assign(outputs[next++]!);
+      });
     });
-    return outputs[3 * targets.length]!;
+    return outputs[next]!;
   });
   return map(consume(flag), (values) => values[0] === 1);
 }

@@ -1,19 +1,22 @@
 /**
- * RAdam's step and its reductions as custom kernels of tfjs' `cpu` backend
- * (`tf.registerKernel`). That backend runs every stock op as a JavaScript loop with its
- * own allocation, so a graph of a dozen ops makes a dozen passes; these kernels make one.
- * They follow the pattern of the backend's own kernels: read inputs through its storage,
- * write fresh outputs (tensors stay immutable), return `TensorInfo`s for the engine to
- * wrap and track.
+ * RAdam's step and its reductions as custom kernels (`tf.registerKernel`) of tfjs' `cpu`
+ * and `wasm` backends: one pass over the data per kernel, where a graph of stock ops
+ * makes a dozen passes, each with an allocation. The same kernel functions serve both
+ * backends, through a {@link KernelStorage} for each: on `cpu` a tensor's elements are a
+ * JavaScript typed array, on `wasm` a region of the wasm heap (see `wasm-heap.ts`).
  *
- * (On `wasm` the stock ops are compiled SIMD C++, faster than a JavaScript loop over the
- * wasm heap, so that backend keeps the op graph; see `op-graph-update.ts`.)
+ * The step writes the new `p`, `m`, `v` in place where the caller allows it (on `wasm`,
+ * a tensor whose data no other tensor shares: see {@link runStepKernel}) and into fresh
+ * outputs elsewhere; on `cpu` always into fresh outputs, as tfjs' own kernels do (its
+ * tensors may hold a caller's array). Every output is allocated before the first element
+ * is written: running out of memory leaves everything as it was.
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
 import { RectifyError, allFinite, fusedRAdamUpdate, sumOfSquares, type RAdamScalars } from '@rectify/core';
 import type { UpdateBatch } from './variables.js';
+import { allocateTensors, heapView, isWasmBackend, rewritten, writableInPlace } from './wasm-heap.js';
 
 /**
  * Kernel name of the fused step: inputs `p0 g0 m0 v0 p1 g1 …` (every slot of every batch),
@@ -37,8 +40,28 @@ export const STEP_KERNEL = 'RectifyRAdamStep';
  */
 export const SUM_KERNEL = 'RectifyFloat64Sum';
 
-/** The tfjs backend the kernels are written for. */
-const KERNEL_BACKEND = 'cpu';
+/** An output a kernel allocates: its shape and dtype. */
+type OutputSpec = readonly [number[], 'float32' | 'int32'];
+
+/** How the kernels reach the elements of tensors on one tfjs backend. */
+interface KernelStorage {
+  /**
+   * New tensors of `outputs`, every one allocated before any is returned.
+   *
+   * @throws RectifyError `OUT_OF_MEMORY` when one cannot be had (nothing stays allocated).
+   */
+  allocate(outputs: readonly OutputSpec[]): tf.TensorInfo[];
+  /** The float32 elements of a tensor, without a copy (valid until the next `allocate`). */
+  float32(info: tf.TensorInfo | undefined): Float32Array;
+  /** The int32 elements of a tensor this storage allocated. */
+  int32(info: tf.TensorInfo): Int32Array;
+  /** Brings the data of `info` onto this backend, if it lives on another (tfjs moves it lazily). */
+  resident(info: tf.TensorInfo): void;
+  /** Whether the step may write the data of `dataId` in place. */
+  writableInPlace(dataId: tf.DataId): boolean;
+  /** Called once the step wrote the data of `dataId` in place. */
+  rewritten(dataId: tf.DataId): void;
+}
 
 /** What the kernels use of tfjs' `MathBackendCPU` (its own kernels use the same members). */
 interface CpuBackendMembers {
@@ -46,121 +69,196 @@ interface CpuBackendMembers {
   makeTensorInfo(shape: number[], dtype: string, values: Float32Array | Int32Array): tf.TensorInfo;
 }
 
-/** Whether this module has checked the cpu backend and registered its kernels. */
-let registered = false;
-
 function isCpuBackend(backend: unknown): backend is CpuBackendMembers {
   const b = backend as Partial<CpuBackendMembers> | null;
   return typeof b?.makeTensorInfo === 'function' && typeof b.data?.get === 'function';
 }
 
-/** The float32 elements of `info`, without a copy. */
-function float32(backend: CpuBackendMembers, info: tf.TensorInfo | undefined): Float32Array {
-  const values = info === undefined ? undefined : backend.data.get(info.dataId).values;
-  if (!(values instanceof Float32Array)) throw new Error('Rectify kernel: expected a float32 tensor.');
+function valuesOf<A extends Float32Array | Int32Array>(
+  cpu: CpuBackendMembers,
+  info: tf.TensorInfo | undefined,
+  type: abstract new (...args: never[]) => A,
+): A {
+  const values = info === undefined ? undefined : cpu.data.get(info.dataId).values;
+  if (!(values instanceof type)) throw new Error(`Rectify kernel: expected a tensor held in a ${type.name}.`);
   return values;
 }
 
-function cpuOf(backend: unknown): CpuBackendMembers {
-  if (!isCpuBackend(backend)) throw new Error('Rectify kernel: not the tfjs cpu backend.');
-  return backend;
+function cpuStorage(cpu: CpuBackendMembers): KernelStorage {
+  return {
+    allocate: (outputs) => {
+      let arrays: (Float32Array | Int32Array)[];
+      try {
+        // Every array first (a RangeError can only happen here), registered only then.
+        arrays = outputs.map(([shape, dtype]) => {
+          const size = tf.util.sizeFromShape(shape);
+          return dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+        });
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        const elements = outputs.reduce((n, [shape]) => n + tf.util.sizeFromShape(shape), 0);
+        throw new RectifyError(
+          'OUT_OF_MEMORY',
+          `The tfjs cpu backend could not allocate ${elements} elements of new values; nothing was changed.`,
+          undefined,
+          { cause: error },
+        );
+      }
+      return outputs.map(([shape, dtype], i) => cpu.makeTensorInfo(shape, dtype, arrays[i]!));
+    },
+    float32: (info) => valuesOf(cpu, info, Float32Array),
+    int32: (info) => valuesOf(cpu, info, Int32Array),
+    resident: (info) => void cpu.data.get(info.dataId),
+    writableInPlace: () => false,
+    rewritten: () => undefined,
+  };
 }
 
+/** The storage of tfjs backend instance `backend`, or `undefined` for one without kernels. */
+function storageOf(backend: unknown): KernelStorage | undefined {
+  if (isWasmBackend(backend)) {
+    return {
+      allocate: (outputs) => allocateTensors(backend, outputs),
+      float32: (info) => {
+        if (info === undefined) throw new Error('Rectify kernel: missing input.');
+        return heapView(backend, info, Float32Array);
+      },
+      int32: (info) => heapView(backend, info, Int32Array),
+      resident: (info) => void backend.dataIdMap.get(info.dataId),
+      writableInPlace: (dataId) => writableInPlace(backend, dataId),
+      rewritten: (dataId) => rewritten(backend, dataId),
+    };
+  }
+  return isCpuBackend(backend) ? cpuStorage(backend) : undefined;
+}
+
+function storageFor(backend: unknown): KernelStorage {
+  const storage = storageOf(backend);
+  if (storage === undefined) throw new Error('Rectify kernel: not the tfjs cpu or wasm backend.');
+  return storage;
+}
+
+/** tfjs backends the kernels are written for. */
+const KERNEL_BACKENDS: ReadonlySet<string> = new Set(['cpu', 'wasm']);
+
+/** The tfjs backends this module has checked and registered its kernels on. */
+const registered = new Set<string>();
+
 /**
- * What the step kernel needs besides its tensors: the scalars of every batch, and for
- * every slot the index of its batch.
+ * What the step kernel needs besides its tensors: the scalars of every batch, for every
+ * slot the index of its batch, and for every slot's `p`, `m`, `v` (in that order)
+ * whether to write it in place (absent: none).
  */
 export interface StepKernelAttrs {
   readonly scalars: readonly RAdamScalars[];
   readonly batchOf: readonly number[];
+  readonly inPlace?: readonly boolean[];
 }
 
+/** The inputs of slot `i`'s roles, in the order `p, m, v` (what is written) then `g`. */
+const ROLES = ['p', 'm', 'v', 'g'] as const;
+
+// Plain loops and no arrays per slot: with a thousand small tensors the bookkeeping, not
+// the arithmetic, is the cost of a step.
 const stepKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const cpu = cpuOf(backend);
-  const { scalars, batchOf } = attrs as unknown as StepKernelAttrs;
-  const slots = batchOf.map((batch, i) => {
-    const param = inputs[`p${i}`];
-    const p = float32(cpu, param);
-    return {
-      shape: [...param!.shape],
-      p,
-      g: float32(cpu, inputs[`g${i}`]),
-      m: float32(cpu, inputs[`m${i}`]),
-      v: float32(cpu, inputs[`v${i}`]),
-      scalars: scalars[batch]!,
-      // Every output of the step is allocated here, before any is computed or handed
-      // over: running out of memory (a RangeError) can only happen before the caller
-      // writes a variable.
-      out: { param: new Float32Array(p.length), firstMoment: new Float32Array(p.length), secondMoment: new Float32Array(p.length) },
-    };
-  });
-  let finite = true;
-  for (const { p, g, m, v, scalars: s, out } of slots) {
-    // Not `finite && …`: that would skip the update of every slot after a non-finite one.
-    finite = fusedRAdamUpdate(p, g, m, v, s, out) && finite;
+  const storage = storageFor(backend);
+  const { scalars, batchOf, inPlace } = attrs as unknown as StepKernelAttrs;
+  const slots = batchOf.length;
+  const tensors: tf.TensorInfo[] = new Array<tf.TensorInfo>(4 * slots);
+  const fresh: OutputSpec[] = [];
+  // Every input is on this backend and every output exists before the first element is
+  // written, and before any view of the heap is taken: an allocation (moving an input
+  // here is one) may grow the wasm heap, which detaches every view taken before.
+  for (let i = 0; i < slots; i++) {
+    for (let r = 0; r < 4; r++) {
+      const info = inputs[`${ROLES[r]!}${i}`];
+      if (info === undefined) throw new Error(`Rectify kernel: missing input ${ROLES[r]!}${i}.`);
+      storage.resident(info);
+      tensors[4 * i + r] = info;
+    }
+    for (let r = 0; r < 3; r++) if (inPlace?.[3 * i + r] !== true) fresh.push([tensors[4 * i]!.shape.slice(), 'float32']);
   }
-  return [
-    ...slots.flatMap(({ shape, out }) =>
-      [out.param, out.firstMoment, out.secondMoment].map((values) => cpu.makeTensorInfo(shape, 'float32', values)),
-    ),
-    cpu.makeTensorInfo([], 'int32', Int32Array.of(finite ? 1 : 0)),
-  ];
+  const outputs = storage.allocate([...fresh, [[], 'int32']]);
+  let next = 0;
+  let finite = true;
+  for (let i = 0; i < slots; i++) {
+    const p = storage.float32(tensors[4 * i]);
+    const m = storage.float32(tensors[4 * i + 1]);
+    const v = storage.float32(tensors[4 * i + 2]);
+    const g = storage.float32(tensors[4 * i + 3]);
+    const own = inPlace === undefined ? 0 : (inPlace[3 * i] ? 1 : 0) | (inPlace[3 * i + 1] ? 2 : 0) | (inPlace[3 * i + 2] ? 4 : 0);
+    const param = own & 1 ? p : storage.float32(outputs[next++]);
+    const firstMoment = own & 2 ? m : storage.float32(outputs[next++]);
+    const secondMoment = own & 4 ? v : storage.float32(outputs[next++]);
+    // Not `finite && …`: that would skip the update of every slot after a non-finite one.
+    finite = fusedRAdamUpdate(p, g, m, v, scalars[batchOf[i]!]!, { param, firstMoment, secondMoment }) && finite;
+    for (let r = 0; r < 3; r++) if (own & (1 << r)) storage.rewritten(tensors[4 * i + r]!.dataId);
+  }
+  storage.int32(outputs[next]!)[0] = finite ? 1 : 0;
+  return outputs;
 };
 
 const sumKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const cpu = cpuOf(backend);
+  const storage = storageFor(backend);
   const count = Object.keys(inputs).length;
   const sums = new Float64Array(count);
   const squares = attrs?.['squares'] === true;
   for (let i = 0; i < count; i++) {
-    const x = float32(cpu, inputs[`x${i}`]);
+    const x = storage.float32(inputs[`x${i}`]);
     // Without `squares` the caller only asks whether x is finite: NaN says it is not.
     sums[i] = squares ? sumOfSquares([x]) : allFinite([x]) ? 0 : NaN;
   }
   // int32 words carry the float64 bits exactly; a float32 output would round or overflow.
-  return cpu.makeTensorInfo([2 * count], 'int32', new Int32Array(sums.buffer));
+  const [out] = storage.allocate([[[2 * count], 'int32']]);
+  storage.int32(out!).set(new Int32Array(sums.buffer));
+  return out!;
 };
 
 /**
  * Whether the fused kernels can run on tfjs backend `name` (registering them on first use):
- * `true` on tfjs' own `cpu` backend.
+ * `true` on tfjs' own `cpu` and `wasm` backends.
  *
  * @example
  * ```ts
- * fusedKernelsAvailable(tf.getBackend()); // true on 'cpu'
+ * fusedKernelsAvailable(tf.getBackend()); // true on 'cpu' and 'wasm'
  * ```
  */
 export function fusedKernelsAvailable(name: string): boolean {
-  if (name !== KERNEL_BACKEND) return false;
-  if (registered) return true;
-  if (!isCpuBackend(tf.findBackend(name))) return false;
+  if (!KERNEL_BACKENDS.has(name)) return false;
+  if (registered.has(name)) return true;
+  if (storageOf(tf.findBackend(name)) === undefined) return false;
   for (const [kernelName, kernelFunc] of [
     [STEP_KERNEL, stepKernel],
     [SUM_KERNEL, sumKernel],
   ] as const) {
     // Another copy of this package may have registered them already: tfjs warns on repeats.
-    if (tf.getKernel(kernelName, KERNEL_BACKEND) === undefined) {
-      tf.registerKernel({ kernelName, backendName: KERNEL_BACKEND, kernelFunc });
+    if (tf.getKernel(kernelName, name) === undefined) {
+      tf.registerKernel({ kernelName, backendName: name, kernelFunc });
     }
   }
-  registered = true;
+  registered.add(name);
   return true;
 }
 
 /**
- * Runs the fused step kernel on every slot of `batches` in the active backend: the new
- * `[p, m, v]` of each slot, in order, then the int32 finiteness flag. Nothing is written:
- * the caller assigns the outputs.
+ * Runs the fused step kernel on every slot of `batches` in the active backend (one of
+ * {@link fusedKernelsAvailable}'s). Each slot's `p`, `m`, `v` is written in place where no
+ * other tensor shares its data (on `wasm`; `inPlace[3i + r]`, `r` = 0, 1, 2 for `p`, `m`,
+ * `v` of slot `i`); for every other one `outputs` holds its new value, in that order
+ * (the caller assigns them), and last the int32 finiteness flag.
  *
- * @throws RectifyError `OUT_OF_MEMORY` when the outputs cannot be allocated.
+ * @throws RectifyError `OUT_OF_MEMORY` when the outputs cannot be allocated (then
+ *   nothing was written).
  * @example
  * ```ts
- * const [p1, m1, v1, finite] = runStepKernel(checked);
+ * const { outputs, inPlace } = runStepKernel(checked);
  * ```
  */
-export function runStepKernel(batches: readonly UpdateBatch[]): tf.Tensor[] {
+export function runStepKernel(batches: readonly UpdateBatch[]): { outputs: tf.Tensor[]; inPlace: boolean[] } {
+  const storage = storageFor(tf.backend());
   const inputs: tf.NamedTensorMap = {};
   const batchOf: number[] = [];
+  const inPlace: boolean[] = [];
   batches.forEach(({ targets }, b) => {
     for (const { param, grad, m, v } of targets) {
       const i = batchOf.length;
@@ -169,21 +267,12 @@ export function runStepKernel(batches: readonly UpdateBatch[]): tf.Tensor[] {
       inputs[`m${i}`] = m;
       inputs[`v${i}`] = v;
       batchOf.push(b);
+      inPlace.push(storage.writableInPlace(param.dataId), storage.writableInPlace(m.dataId), storage.writableInPlace(v.dataId));
     }
   });
-  const attrs: StepKernelAttrs = { scalars: batches.map((batch) => batch.scalars), batchOf };
-  try {
-    return tf.engine().runKernel(STEP_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
-    const elements = batches.reduce((n, { targets }) => targets.reduce((k, t) => k + t.param.size, n), 0);
-    throw new RectifyError(
-      'OUT_OF_MEMORY',
-      `The tfjs cpu backend could not allocate the new values of ${elements} parameter elements and their moments; nothing was changed.`,
-      undefined,
-      { cause: error },
-    );
-  }
+  const attrs: StepKernelAttrs = { scalars: batches.map((batch) => batch.scalars), batchOf, inPlace };
+  const outputs = tf.engine().runKernel(STEP_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  return { outputs, inPlace };
 }
 
 /**

@@ -131,8 +131,9 @@ function slotUpdate(
 
 /**
  * The fused RAdam update of {@link RAdamScalars} as a graph of stock tfjs ops per tensor
- * (what runs on webgl, webgpu and wasm). It computes; it writes nothing: the caller
- * assigns the returned values once every slot of the step has them. Call it inside a
+ * (what runs on webgl, webgpu and tfjs-node, and on cpu and wasm with `fusedKernel:
+ * false`). It computes; it writes nothing: the caller assigns the returned values once
+ * every slot of the step has them. Call it inside a
  * `tf.tidy`; each slot's intermediates are freed by a tidy of their own as soon as its new
  * values exist, so a step holds at most the old and new `p, m, v` plus one slot's temporaries.
  *

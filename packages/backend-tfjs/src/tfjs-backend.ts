@@ -13,6 +13,7 @@ import { opGraphPath } from './op-graph-path.js';
 import { reducerFor } from './reductions.js';
 import type { StepPath } from './step-path.js';
 import { isLiveTensor, isLiveVariable, liveVariable } from './variables.js';
+import { checkedTensor } from './wasm-heap.js';
 import { sharedWebGpuPath } from './webgpu-kernel-path.js';
 
 /**
@@ -34,17 +35,21 @@ export interface TfjsBackendOptions {
   readonly synchronous?: boolean;
   /**
    * Run each step's update and reductions as Rectify's own kernels where there are some:
-   * - on tfjs' `cpu` backend, kernels registered with `tf.registerKernel`: one pass over
-   *   the data, in float64 arithmetic, bit for bit what core's float32 CPU backend
-   *   computes, where the stock ops take a dozen passes;
+   * - on tfjs' `cpu` and `wasm` backends, kernels registered with `tf.registerKernel`:
+   *   one call updates every variable of the step, one pass over the data, in float64
+   *   arithmetic, bit for bit what core's float32 CPU backend computes, where the stock
+   *   ops take a dozen passes per variable. On `wasm` the kernel writes a variable's
+   *   heap memory in place when no other tensor shares it (a `tf.clone` of a variable
+   *   keeps its old values), so a step needs no memory beyond `p, g, m, v`;
    * - on tfjs' `webgpu` backend (asynchronous reads only), `@rectify/backend-webgpu`'s
    *   WGSL kernel on tfjs' own device: one compute dispatch updates every variable of
    *   the step, tensors moving by GPU copies only (no readback of tensor data), where the
    *   stock ops take about a dozen dispatches per variable.
    *
-   * `false` uses the graph of stock tfjs ops that every other tfjs backend runs (on
-   * `wasm` those ops are SIMD C++, faster than a JavaScript kernel), as does a webgpu
-   * whose device cannot compile the WGSL kernel. Default `true`.
+   * `false` uses the graph of stock tfjs ops that every other tfjs backend runs, as does
+   * a webgpu whose device cannot compile the WGSL kernel (on `wasm` that graph holds
+   * about a dozen temporaries per variable until the step ends: 40–70 bytes per
+   * parameter, where the kernel needs 16). Default `true`.
    */
   readonly fusedKernel?: boolean;
 }
@@ -125,13 +130,16 @@ export function readsSynchronously(name: string): boolean {
  *   tensor and are never modified. Moments are non-trainable `tf.Variable`s the backend
  *   creates and the optimizer disposes. `fromArray` makes trainable variables.
  * - **A step** is one `tf.tidy` over every batch of the step: every tensor is checked,
- *   then every new value computed, and only then assigned, so a step that fails changes
- *   nothing. No tensor leaks. Host readbacks: one small vector per step for the
+ *   every allocation made, and only then is anything written, so a step that fails
+ *   changes nothing. No tensor leaks. On `wasm`, every tensor the backend allocates (the
+ *   step's, moments, `fromArray`, `write`) is checked against the heap's limit: past it,
+ *   a typed `OUT_OF_MEMORY` naming the limit, before anything changed. Host readbacks: one small vector per step for the
  *   finiteness flag of the values written, plus one before the update when core needs
  *   the global gradient norm (`gradClipNorm`) or the non-finite check (`nonFinite`
  *   other than `'propagate'`).
- * - **Compute**: on tfjs' `cpu` backend, Rectify's own registered kernels (one pass per
- *   tensor, bit for bit core's float32 CPU backend); on `webgpu` (asynchronous),
+ * - **Compute**: on tfjs' `cpu` and `wasm` backends, Rectify's own registered kernels
+ *   (one pass per tensor, bit for bit core's float32 CPU backend; in place on wasm); on
+ *   `webgpu` (asynchronous),
  *   `@rectify/backend-webgpu`'s WGSL kernel on tfjs' device (one dispatch per step, GPU
  *   copies in and out, bit for bit that backend's results); elsewhere a short graph of stock
  *   tfjs ops (see {@link TfjsBackendOptions.fusedKernel}), scaling before squaring so that
@@ -212,13 +220,13 @@ export function tfjsBackend(options: TfjsBackendOptions = {}): SyncTfjsBackend |
     fromArray: (data, shape) =>
       // A trainable variable, so callers can use it as a parameter; the temporary tensor
       // it is built from is freed by the tidy (the variable keeps the data alive).
-      tf.tidy(() => tf.variable(tf.tensor(Float32Array.from(data), [...shape], 'float32'), true)),
-    zerosLike: (like) => tf.tidy(() => tf.variable(tf.zeros(like.shape, 'float32'), false)),
+      tf.tidy(() => tf.variable(checkedTensor(shape, Float32Array.from(data)), true)),
+    zerosLike: (like) => tf.tidy(() => tf.variable(checkedTensor(like.shape), false)),
     // A copy: tfjs may hand out its own buffer.
     read: (tensor): MaybePromise<HostArray> => map(reader.read(tensor), (values) => Float32Array.from(values)),
     write: (tensor, data) => {
       const variable = liveVariable(tensor, 'the tensor written to');
-      tf.tidy(() => variable.assign(tf.tensor(Float32Array.from(data), variable.shape, 'float32')));
+      tf.tidy(() => variable.assign(checkedTensor(variable.shape, Float32Array.from(data))));
     },
     // Ranges are read (a checkpoint streams in pieces), never written: a variable's data may
     // be shared with tensors cloned from it, so it is only ever replaced whole.

@@ -52,7 +52,8 @@ describe('on the tfjs wasm backend', () => {
     model.dispose();
     optimizer.dispose();
     tf.dispose([xs, ys]);
-  });
+    // 240 steps of a model through tfjs-layers: generous for a loaded machine.
+  }, 60_000);
 });
 
 describeBackendConformance('tfjs-wasm', () => tfjsBackend({ synchronous: true }), {

@@ -29,7 +29,8 @@ describe('tfjs-layers integration', () => {
     model.dispose();
     optimizer.dispose();
     tf.dispose([xs, ys]);
-  });
+    // 200 steps through tfjs-layers: generous for a loaded machine.
+  }, 60_000);
 
   it('model.save / tf.loadLayersModel round-trip the optimizer: the reloaded model trains on identically', async () => {
     const { xs, ys } = regressionData(64);

@@ -1,5 +1,5 @@
 /// <reference types="@webgpu/types" />
-import { RectifyError, type RAdamBatch, type RAdamScalars, type TensorBackend } from '@rectify/core';
+import { RectifyError, checkedSizeOf, type RAdamBatch, type RAdamScalars, type TensorBackend } from '@rectify/core';
 import { ALIGNMENT, Arena, type Allocation } from './arena.js';
 import { acquireDevice, type WebGpuSource } from './device.js';
 import {
@@ -344,13 +344,7 @@ class WebGpuTensorBackend implements WebGpuBackend {
 
   fromArray(data: ArrayLike<number>, shape: readonly number[]): WebGpuTensor {
     this.#assertUsable();
-    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-      throw new RectifyError('INVALID_TENSOR', `A shape must be a list of non-negative integers, got ${JSON.stringify(shape)}.`);
-    }
-    const size = shape.reduce((a: number, b: number) => a * b, 1);
-    if (data === null || typeof data !== 'object' || data.length !== size) {
-      throw new RectifyError('SHAPE_MISMATCH', `fromArray got ${String((data as { length?: unknown } | null)?.length)} values for shape [${shape.join(', ')}] (${size} elements).`);
-    }
+    const size = checkedSizeOf(shape, typeof data === 'object' && data !== null ? data.length : data, 'fromArray');
     const storage = this.#allocate(size);
     const tensor = this.#track(new WebGpuTensor(this, shape, storage));
     if (storage !== null) this.#guarded(() => this.#upload(storage, Float32Array.from(data)));

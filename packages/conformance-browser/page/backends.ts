@@ -1,6 +1,6 @@
 /**
  * The backends the conformance page can replay the goldens on: every one that runs only
- * in a browser (or runs differently there). One entry each, in the registry's shape
+ * in a browser (or runs differently there, as `cpu-wasm` on Web Workers does). One entry each, in the registry's shape
  * (`BackendEntry` of `@rectify/all-backends`, whose Node list holds Node-only backends).
  *
  * To add a backend, add one line to {@link PAGE_BACKENDS} (as `webgpu` is) and the package
@@ -10,7 +10,9 @@
  * and a page pulls in only the backend it replays.
  */
 import type { BackendEntry } from '@rectify/all-backends';
+import type { WasmCpuBackendOptions } from '@rectify/backend-cpu';
 import type { TensorBackend } from '@rectify/core';
+import type { PageCheck } from './cpu-wasm-checks.js';
 
 /** The WebGPU entry point, as far as these checks need it (no WebGPU type package). */
 interface NavigatorGpu {
@@ -26,6 +28,23 @@ export async function webGpuMissing(): Promise<string | undefined> {
   if (gpu === undefined) return 'navigator.gpu is missing (Chromium: --enable-unsafe-webgpu)';
   const adapter = await gpu.requestAdapter().catch(() => null);
   return adapter === null ? 'navigator.gpu has no adapter' : undefined;
+}
+
+/**
+ * An entry of the page's registry: a {@link BackendEntry}, plus what the page must be
+ * served with and what the backend must report there.
+ */
+export interface PageBackendEntry extends BackendEntry {
+  /**
+   * Open the page cross-origin isolated: the test server (Vite, `page/vite.config.ts`)
+   * then sends `Cross-Origin-Opener-Policy: same-origin` and
+   * `Cross-Origin-Embedder-Policy: require-corp`, for a URL whose query has `isolated`.
+   */
+  readonly crossOriginIsolated?: boolean;
+  /** The `threading` every backend made must report (`cpu-wasm`: workers, or single and why). */
+  readonly threading?: string;
+  /** The page's own checks of this backend, beyond the goldens and the common checks (loaded when run). */
+  readonly checks?: () => Promise<readonly PageCheck[]>;
 }
 
 /** Why this page has no `kind` context, or `undefined` when it can make one. */
@@ -56,12 +75,40 @@ function entry(
   description: string,
   unavailableReason: () => Promise<string | undefined>,
   create: () => Promise<TensorBackend<any>>,
-): BackendEntry {
+): PageBackendEntry {
   return { name, description, requiresGpu: true, unavailableReason, create };
 }
 
+/**
+ * `cpu-wasm` from the package's browser entry, on a page that is cross-origin isolated
+ * (Web Workers over a shared memory) or not (one thread over a plain memory). Both ask
+ * for 2 threads: the isolated one gets them whatever the machine's core count, the other
+ * must fall back to 1. The isolated one cuts every job into 4-element chunks with no
+ * parallel threshold, so that the workers take part even in the tiny golden cases.
+ */
+function cpuWasm(isolated: boolean): PageBackendEntry {
+  const options: WasmCpuBackendOptions = isolated ? { threads: 2, chunkElements: 4, parallelThreshold: 0 } : { threads: 2 };
+  return {
+    name: isolated ? 'cpu-wasm-isolated' : 'cpu-wasm',
+    description: isolated
+      ? 'WebAssembly SIMD kernel on Web Workers (cross-origin isolated page)'
+      : 'WebAssembly SIMD kernel on one thread (page not cross-origin isolated)',
+    requiresGpu: false,
+    crossOriginIsolated: isolated,
+    threading: isolated ? 'workers' : 'single: not cross-origin isolated',
+    unavailableReason: async () =>
+      globalThis.crossOriginIsolated === isolated
+        ? undefined
+        : `the page is ${isolated ? 'not ' : ''}cross-origin isolated (the test server sends COOP/COEP when the query has "isolated")`,
+    create: async () => (await import('@rectify/backend-cpu')).wasmCpuBackend(options),
+    checks: async () => (await import('./cpu-wasm-checks.js')).cpuWasmChecks({ threads: options.threads! }),
+  };
+}
+
 /** Every backend the page offers, by the name the query string (`?backend=`) takes. */
-export const PAGE_BACKENDS: readonly BackendEntry[] = [
+export const PAGE_BACKENDS: readonly PageBackendEntry[] = [
+  cpuWasm(true),
+  cpuWasm(false),
   entry('webgpu', 'Rectify WGSL kernels, one dispatch per step (WebGPU)', webGpuMissing, async () => (await import('@rectify/backend-webgpu')).createWebGpuBackend()),
   entry('gpujs-webgpu', 'gpu.js WGSL compute shaders (WebGPU)', webGpuMissing, () => gpujsIn('webgpu')),
   entry('gpujs-webgl2', 'gpu.js GLSL fragment shaders (WebGL2)', glMissing('webgl2'), () => gpujsIn('webgl2')),

@@ -3,7 +3,7 @@
  * suite's own verdicts (`@rectify/conformance/portable`), a state-dict round trip and two
  * bad inputs, each reported on its own. No DOM, no Node: plain data in, plain data out.
  */
-import type { BackendEntry } from '@rectify/all-backends';
+import type { PageBackendEntry } from './backends.js';
 import { cpuBackend } from '@rectify/backend-cpu';
 import {
   radamGoldenMismatches,
@@ -27,6 +27,8 @@ export interface CheckResult {
   readonly problems: readonly string[];
   /** Wall time in the page. */
   readonly ms: number;
+  /** What the check measured or found, for the log (a step time, the memory's kind). */
+  readonly detail?: string;
 }
 
 /** What the page reports for one backend. */
@@ -38,6 +40,11 @@ export interface BackendReport {
   /** The backend's own name (`tfjs-webgpu`, `gpujs-webgl2`) and dtype. */
   readonly backend?: string;
   readonly dtype?: string;
+  /**
+   * The `threading` of every backend the page made (`cpu-wasm`: `workers`, or `single: …`
+   * and why), each once; empty for backends that report none.
+   */
+  readonly threading: readonly string[];
   /** The golden RAdam cases, in file order. */
   readonly goldens: readonly CheckResult[];
   /** The state round trip and the bad-input checks. */
@@ -62,17 +69,23 @@ function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-/** Runs `check` (which returns its problems), timing it; a throw is one problem. */
-async function timed(name: string, check: () => Promise<readonly string[]>): Promise<CheckResult> {
+/** Runs `check` (which returns its problems, and maybe a detail), timing it; a throw is one problem. */
+async function timed(
+  name: string,
+  check: () => Promise<readonly string[] | { readonly problems: readonly string[]; readonly detail?: string }>,
+): Promise<CheckResult> {
   const start = performance.now();
   let problems: readonly string[];
+  let detail: string | undefined;
   try {
-    problems = await check();
+    const outcome = await check();
+    if ('problems' in outcome) ({ problems, detail } = outcome);
+    else problems = outcome;
   } catch (error) {
     problems = [`threw ${describeError(error)}`];
   }
   await yieldToPage();
-  return { name, passed: problems.length === 0, problems, ms: Math.round(performance.now() - start) };
+  return { name, passed: problems.length === 0, problems, ms: Math.round(performance.now() - start), ...(detail !== undefined && { detail }) };
 }
 
 /** Exact equality of two replays' trajectories and final states (what `toEqual` checks in Node). */
@@ -170,12 +183,12 @@ async function rejected(
  * the round trip on `roundTripCase` and the bad-input checks.
  */
 export async function runBackend(
-  entry: BackendEntry,
+  entry: PageBackendEntry,
   goldens: readonly RadamGoldenCase[],
   roundTripCase: RadamGoldenCase,
 ): Promise<BackendReport> {
   const unavailable = await entry.unavailableReason();
-  if (unavailable !== undefined) return { entry: entry.name, unavailable, goldens: [], checks: [], kernelFallbacks: [] };
+  if (unavailable !== undefined) return { entry: entry.name, unavailable, threading: [], goldens: [], checks: [], kernelFallbacks: [] };
   // Every backend made, to collect what each says it moved to another mode.
   const made: TensorBackend<any>[] = [];
   const create: BackendFactory = async () => {
@@ -210,8 +223,10 @@ export async function runBackend(
       rejected(create, (b) => ({ w: b.fromArray([0, 0, 0, 0, 0, 0], [2, 3]), b: b.fromArray([0.1, NaN, 0.2], [3]) }), 'NON_FINITE_GRADIENT', 'b'),
     ),
   ];
+  for (const check of (await entry.checks?.()) ?? []) checks.push(await timed(check.name, () => check.run()));
   const kernelFallbacks = new Set(made.flatMap((b) => (b as { kernelFallbacks?: readonly string[] }).kernelFallbacks ?? []));
-  return { entry: entry.name, backend, dtype, goldens: results, checks, kernelFallbacks: [...kernelFallbacks] };
+  const threading = new Set(made.flatMap((b) => (b as { threading?: string }).threading ?? []));
+  return { entry: entry.name, backend, dtype, threading: [...threading], goldens: results, checks, kernelFallbacks: [...kernelFallbacks] };
 }
 
 /** Every golden scheduler case (no backend involved: run once per browser). */

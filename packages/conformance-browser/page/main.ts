@@ -32,7 +32,7 @@ function show(group: string, results: readonly CheckResult[]): void {
   for (const result of results) {
     const row = table.insertRow();
     row.dataset.passed = String(result.passed);
-    for (const text of [group, result.name, result.passed ? 'pass' : 'FAIL', `${result.ms} ms`, result.problems.join('\n')]) {
+    for (const text of [group, result.name, result.passed ? 'pass' : 'FAIL', `${result.ms} ms`, [...result.problems, result.detail ?? ''].join('\n')]) {
       row.insertCell().textContent = text;
     }
   }

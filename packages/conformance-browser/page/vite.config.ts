@@ -1,8 +1,27 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Serves a response whose URL has `isolated` in its query (the page, `?backend=…&isolated`)
+ * with the two headers that make a page cross-origin isolated (`crossOriginIsolated`, so
+ * `SharedArrayBuffer` and threads for `cpu-wasm`). Only the document's headers decide it;
+ * every subresource is same-origin, which `require-corp` allows.
+ */
+const crossOriginIsolation: Plugin = {
+  name: 'rectify-cross-origin-isolation',
+  configureServer(server) {
+    server.middlewares.use((request, response, next) => {
+      if (new URL(request.url ?? '/', 'http://localhost').searchParams.has('isolated')) {
+        response.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+        response.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+      }
+      next();
+    });
+  },
+};
 
 /**
  * The conformance page, served by Vite's dev server (`pnpm --filter
@@ -12,6 +31,7 @@ const here = dirname(fileURLToPath(import.meta.url));
  */
 export default defineConfig({
   root: here,
+  plugins: [crossOriginIsolation],
   logLevel: 'warn',
   // Vite finds every dependency up front (the dynamic imports of the registry included),
   // so a page never reloads to optimise a late-found one.

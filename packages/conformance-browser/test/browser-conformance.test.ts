@@ -106,13 +106,14 @@ if (missing !== undefined) {
       let warned = false;
       beforeAll(async () => {
         const start = Date.now();
-        report = await pageReport(`backend=${encodeURIComponent(entry.name)}`);
+        report = await pageReport(`backend=${encodeURIComponent(entry.name)}${entry.crossOriginIsolated ? '&isolated' : ''}`);
         const backend = report.backend!;
         const passed = [...backend.goldens, ...backend.checks].filter((r) => r.passed).length;
         console.log(
           `[chromium] ${entry.name}: ${backend.unavailable !== undefined ? `unavailable: ${backend.unavailable}` : `${backend.backend} ${backend.dtype}, ${passed}/${backend.goldens.length + backend.checks.length} passed`} in ${Date.now() - start} ms ` +
             `(${backend.goldens.map((r) => `${r.name} ${r.ms}`).join(', ')})`,
         );
+        for (const check of backend.checks) if (check.detail !== undefined) console.log(`[chromium] ${entry.name}: ${check.name}: ${check.detail}`);
         const fallbacks = backend.kernelFallbacks;
         if (fallbacks.length > 0) console.log(`[chromium] ${entry.name}: ${fallbacks.length} kernel fallbacks, e.g. ${fallbacks.slice(0, 3).join('; ')}`);
       }, PAGE_TIMEOUT);
@@ -141,9 +142,14 @@ if (missing !== undefined) {
       it('ran every kernel in the mode asked for (no kernel fallbacks)', (context) => {
         expect(available(context).kernelFallbacks).toEqual([]);
       });
-      it('state dict round trip and bad input (RectifyError, nothing changed)', (context) => {
+      if (entry.threading !== undefined) {
+        it(`every backend made reports threading "${entry.threading}"`, (context) => {
+          expect(available(context).threading).toEqual([entry.threading]);
+        });
+      }
+      it(`state dict round trip and bad input (RectifyError, nothing changed)${entry.checks ? ', and its own checks' : ''}`, (context) => {
         const { checks } = available(context);
-        expect(checks.length).toBeGreaterThan(0);
+        expect(checks.length).toBeGreaterThan(entry.checks ? 3 : 0);
         const failed = checks.filter((r) => !r.passed).map((r) => `${r.name}:\n  ${r.problems.join('\n  ')}`);
         expect(failed, failed.join('\n')).toEqual([]);
       });

@@ -83,9 +83,9 @@ export function describeResidentWeights(createBackend: BackendFactory, timeout: 
       backend.dispose?.();
     });
 
-    const bad: [string, (fresh: () => Float32Array) => HostWeightTree, string, 'INVALID_TENSOR' | 'DUPLICATE_PARAMETER'][] = [
+    const bad: [string, (fresh: () => Float32Array) => HostWeightTree, string, 'INVALID_TENSOR' | 'SHAPE_MISMATCH' | 'DUPLICATE_PARAMETER'][] = [
       ['a plain number[] leaf', () => ({ x: [1, 2, 3] as never }), 'x', 'INVALID_TENSOR'],
-      ['a shape that does not hold the values', (fresh) => ({ x: { data: fresh(), shape: [2, 2] } }), 'x', 'INVALID_TENSOR'],
+      ['a shape that does not hold the values', (fresh) => ({ x: { data: fresh(), shape: [2, 2] } }), 'x', 'SHAPE_MISMATCH'],
       ['a negative dimension', (fresh) => ({ x: { data: fresh(), shape: [-3] } }), 'x', 'INVALID_TENSOR'],
       ['a NaN value', () => ({ x: Float32Array.from([1, NaN, 3]) }), 'x', 'INVALID_TENSOR'],
       ['a value past the backend dtype', () => ({ x: Float64Array.from([1, 1e39, 3]) }), 'x', 'INVALID_TENSOR'],

@@ -35,7 +35,7 @@ export {
   type ResolvedGroupOptions,
   type SerializedGroupOptions,
 } from './options.js';
-export { flattenTensorTree, sizeOf, type TensorTree } from './params.js';
+export { checkedSizeOf, flattenTensorTree, sizeOf, type TensorTree } from './params.js';
 export type { HostValues, HostWeight, HostWeightTree, ResidentWeights } from './resident-weights.js';
 export { RAdam, type ParamState, type StateDictOptions, type StepReport } from './radam.js';
 export * from './schedulers/index.js';

@@ -93,6 +93,34 @@ export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/**
+ * The element count of `shape` for `length` values, checked: what a backend's `fromArray`
+ * (or any call that makes a tensor from host values) must verify before allocating.
+ *
+ * @param what - who is checking, for the message (`"fromArray"`, a weight's name).
+ * @param parameter - the parameter the error names, if any.
+ * @throws RectifyError `INVALID_TENSOR` for a shape that is not an array of non-negative
+ *   safe integers (or whose size is not one), `SHAPE_MISMATCH` when `length` is not
+ *   the shape's size.
+ */
+export function checkedSizeOf(shape: readonly number[], length: unknown, what: string, parameter?: string): number {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new RectifyError('INVALID_TENSOR', `${what}: a shape must be a list of non-negative integers, got ${describeValue(shape)}.`, parameter);
+  }
+  const size = sizeOf(shape);
+  if (!Number.isSafeInteger(size)) {
+    throw new RectifyError('INVALID_TENSOR', `${what}: the shape ${formatShape(shape)} holds more elements than an array can.`, parameter);
+  }
+  if (length !== size) {
+    throw new RectifyError(
+      'SHAPE_MISMATCH',
+      `${what}: got ${describeValue(length)} values for the shape ${formatShape(shape)} (${size} elements).`,
+      parameter,
+    );
+  }
+  return size;
+}
+
 /** `"[3, 4]"`: a shape for messages. */
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;

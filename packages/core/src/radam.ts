@@ -212,8 +212,8 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
    *   {@link RAdam.registerTrainableWeights}; the trees handed back nest by dotted name.
    * @returns the registered parameters and their gradient buffers, by the same names.
    * @throws RectifyError `INVALID_TENSOR` for a leaf that is not a typed array or
-   *   `{ data, shape }`, a shape that does not match, or a value that is not finite (in
-   *   the backend's dtype); `DUPLICATE_PARAMETER` for a name already registered;
+   *   `{ data, shape }`, a bad shape, or a value that is not finite (in the backend's
+   *   dtype); `SHAPE_MISMATCH` for a shape that does not hold the values; `DUPLICATE_PARAMETER` for a name already registered;
    *   `OUT_OF_MEMORY` when the backend cannot hold them. Nothing is allocated or registered then.
    * @example
    * ```ts

@@ -1,6 +1,6 @@
 import type { TensorBackend, TensorOf } from './backend.js';
 import { RectifyError } from './errors.js';
-import { forEachTensor, formatShape, sizeOf, type TensorTree } from './params.js';
+import { checkedSizeOf, forEachTensor, type TensorTree } from './params.js';
 import { isPlainRecord } from './values.js';
 
 /** Numeric typed arrays: what a host weight's values may come in. */
@@ -85,10 +85,9 @@ interface PlannedWeight {
  *
  * @param dtype - the backend's: a float32 backend cannot hold values past ±3.4e38.
  * @throws RectifyError `INVALID_TENSOR` for a leaf that is no host weight, a shape that
- *   is not a list of non-negative integers or whose size differs from the values' length,
- *   or a value that is (or, stored in `dtype`, would become) NaN or ±Infinity, naming the
- *   weight; `DUPLICATE_PARAMETER` for a name that is also the prefix of another
- *   (`"a"` and `"a.b"`).
+ *   is not a list of non-negative integers, or a value that is (or, stored in `dtype`, would become) NaN or ±Infinity, naming the
+ *   weight; `SHAPE_MISMATCH` for a shape whose size differs from the values' length;
+ *   `DUPLICATE_PARAMETER` for a name that is also the prefix of another (`"a"` and `"a.b"`).
  */
 export function planHostWeights(weights: HostWeightTree, dtype: 'float32' | 'float64'): PlannedWeight[] {
   const planned: PlannedWeight[] = [];
@@ -100,17 +99,8 @@ export function planHostWeights(weights: HostWeightTree, dtype: 'float32' | 'flo
       return;
     }
     expectRepresentable(name, weight.data, dtype);
-    const shape = [...weight.shape];
-    if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new RectifyError('INVALID_TENSOR', `The shape of "${name}" must list non-negative integers, got ${formatShape(shape)}.`, name);
-    }
-    if (sizeOf(shape) !== weight.data.length) {
-      throw new RectifyError(
-        'INVALID_TENSOR',
-        `"${name}" has ${weight.data.length} values but its shape ${formatShape(shape)} holds ${sizeOf(shape)}.`,
-        name,
-      );
-    }
+    const shape = Array.isArray(weight.shape) ? [...weight.shape] : weight.shape;
+    checkedSizeOf(shape, weight.data.length, `The weight "${name}"`, name);
     planned.push({ name, data: weight.data, shape });
   });
   // The trees handed back nest by the dotted names: "a" and "a.b" cannot both be leaves.

@@ -1,7 +1,7 @@
 import { RectifyError, isRectifyError, type RAdamBatch } from '@rectify/core';
 import type { Block } from './block-allocator.js';
 import type { KernelLayout } from './layout.js';
-import type { SharedHeap } from './shared-heap.js';
+import type { KernelHeap } from './heap.js';
 import { RELEASED, type TensorStore } from './tensor-store.js';
 import type { ThreadPool } from './thread-pool.js';
 
@@ -48,7 +48,7 @@ function stagedElements(length: number): number {
  * warm. A failed enlargement leaves it empty, never pointing at freed memory.
  */
 class Area {
-  readonly #heap: SharedHeap;
+  readonly #heap: KernelHeap;
   readonly #unitBytes: number;
   readonly #minimumUnits: number;
   readonly #growth: number;
@@ -60,7 +60,7 @@ class Area {
    * @param minimumUnits - the smallest size worth allocating.
    * @param growth - factor over the current size an enlargement asks for, to leave room.
    */
-  constructor(heap: SharedHeap, unitBytes: number, minimumUnits: number, growth: number) {
+  constructor(heap: KernelHeap, unitBytes: number, minimumUnits: number, growth: number) {
     this.#heap = heap;
     this.#unitBytes = unitBytes;
     this.#minimumUnits = minimumUnits;
@@ -122,7 +122,7 @@ class Area {
  * writes its first element, and reported as a `RectifyError`: then no tensor changed.
  */
 export class KernelRunner {
-  readonly #heap: SharedHeap;
+  readonly #heap: KernelHeap;
   readonly #tensors: TensorStore;
   readonly #layout: KernelLayout;
   readonly #kernel: KernelExports;
@@ -143,7 +143,7 @@ export class KernelRunner {
   readonly #pendingWritten: boolean[] = [];
 
   constructor(
-    heap: SharedHeap,
+    heap: KernelHeap,
     tensors: TensorStore,
     layout: KernelLayout,
     kernel: KernelExports,

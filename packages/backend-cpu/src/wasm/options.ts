@@ -3,15 +3,21 @@ import { RectifyError } from '@rectify/core';
 /** Options of `wasmCpuBackend`. */
 export interface WasmCpuBackendOptions {
   /**
-   * Threads a large job runs on, the main thread included (so `threads - 1` workers are
-   * started). Default: the machine's available parallelism, at most 8 (the kernel is
-   * bound by memory bandwidth, which a few cores saturate). `1` starts no worker.
+   * Threads a large job runs on, the calling thread included (so `threads - 1` workers are
+   * started). Default: the machine's available parallelism (Node's `availableParallelism`,
+   * a browser's `navigator.hardwareConcurrency`), at most 8 (the kernel is bound by memory
+   * bandwidth, which a few cores saturate). `1` starts no worker. On a page that is not
+   * cross-origin isolated the backend runs on one thread whatever this asks for.
    */
   readonly threads?: number;
-  /** Size of the shared memory at creation, in MiB. Default 16. */
+  /**
+   * Size of the memory at creation, in MiB. Default 16. Also its only size where it cannot
+   * grow (`memoryStats().memory` is `'fixed'`: a page that is not cross-origin isolated, in
+   * an engine without resizable WebAssembly memories).
+   */
   readonly initialMemoryMiB?: number;
   /**
-   * Size the shared memory may grow to, in MiB (1 to 4096, the wasm32 limit). Default 4096.
+   * Size the memory may grow to, in MiB (1 to 4096, the wasm32 limit). Default 4096.
    * A shared memory reserves this much address space up front (not physical memory).
    */
   readonly maximumMemoryMiB?: number;

@@ -1,5 +1,5 @@
 import type { Block } from './block-allocator.js';
-import type { SharedHeap } from './shared-heap.js';
+import type { KernelHeap } from './heap.js';
 
 /** {@link TensorStore.addressOf} of an array outside the shared memory (a user's array, to be staged). */
 export const OUTSIDE = -1;
@@ -16,7 +16,7 @@ export const RELEASED = -2;
  * does for every tensor of every step.
  */
 export class TensorStore {
-  readonly #heap: SharedHeap;
+  readonly #heap: KernelHeap;
   // Every tensor this store created, to its block, kept after release (the block is then
   // `freed`): that is how a released tensor is told from a live one whose block now sits
   // at the same address. A WeakMap lookup costs a third of reading `.buffer` and
@@ -31,7 +31,7 @@ export class TensorStore {
   readonly #live: Block[] = [];
   readonly #collected: FinalizationRegistry<Block>;
 
-  constructor(heap: SharedHeap) {
+  constructor(heap: KernelHeap) {
     this.#heap = heap;
     this.#collected = new FinalizationRegistry<Block>((block) => this.#release(block));
   }

@@ -1,7 +1,22 @@
-import type { Worker as NodeWorker } from 'node:worker_threads';
 import type { KernelLayout } from './layout.js';
 import type { WasmMemory, WasmModule } from './wasm-api.js';
-import { WORKER_SOURCE } from './worker-source.js';
+
+/** What a kernel worker is started with (posted or passed as `workerData`). */
+export interface WorkerInit {
+  readonly module: WasmModule;
+  readonly memory: WasmMemory;
+  /** Polls before it sleeps in `Atomics.wait`. */
+  readonly spin: number;
+}
+
+/** A started kernel worker. */
+export interface KernelWorker {
+  /** Ends the worker (it may be in the middle of nothing but waiting). */
+  terminate(): void;
+}
+
+/** Starts one kernel worker (Node's `worker_threads`, or a Web Worker) and resolves once it has instantiated the kernel. */
+export type StartWorker = (init: WorkerInit) => Promise<KernelWorker>;
 
 /**
  * How many times a waiting thread polls before it sleeps in `Atomics.wait`: about 50 µs
@@ -13,23 +28,44 @@ import { WORKER_SOURCE } from './worker-source.js';
 export const SPIN_POLLS = 1 << 13;
 
 /**
+ * Whether this thread may sleep in `Atomics.wait`: Node's main thread and any worker may;
+ * a page's main thread may not (the call throws there, so that a page never freezes).
+ */
+function threadMayWait(): boolean {
+  try {
+    // Returns 'not-equal' at once where waiting is allowed.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Worker threads that each run the kernel over the shared memory, driven through the
- * control block: the main thread writes a job, publishes its number in GENERATION, works
- * on the job itself, then blocks (`Atomics.wait`, allowed on Node's main thread) until
- * every chunk is finished. That keeps the backend synchronous. It never waits for a worker
- * that has not woken up yet: the kernel's claim protocol makes a late worker harmless.
+ * control block: the calling thread writes a job, publishes its number in GENERATION,
+ * works on the job itself, then waits until every chunk is finished. That keeps the
+ * backend synchronous. It never waits for a worker that has not woken up yet: the
+ * kernel's claim protocol makes a late worker harmless, so the wait only lasts as long as
+ * the chunks other threads took when the caller ran out of work (one chunk at most each).
+ *
+ * Where the calling thread may sleep (Node, a Web Worker) it polls, then sleeps in
+ * `Atomics.wait`. On a page's main thread, where `Atomics.wait` throws, it only polls:
+ * that wait is as short as above, and the alternative (returning a promise) would make
+ * the backend asynchronous for every caller.
  */
 export class ThreadPool {
-  readonly #workers: readonly NodeWorker[];
+  readonly #workers: readonly KernelWorker[];
   readonly #control: Int32Array;
   readonly #generation: number;
   readonly #stop: number;
   readonly #failed: number;
   readonly #chunksDone: number;
   readonly #spinPolls: number;
+  readonly #mayWait = threadMayWait();
   #stopped = false;
 
-  private constructor(workers: readonly NodeWorker[], memory: WasmMemory, layout: KernelLayout, spinPolls: number) {
+  private constructor(workers: readonly KernelWorker[], memory: WasmMemory, layout: KernelLayout, spinPolls: number) {
     this.#workers = workers;
     this.#spinPolls = spinPolls;
     // The control words live in the first page, which is never reallocated: this view stays valid.
@@ -41,45 +77,32 @@ export class ThreadPool {
   }
 
   /**
-   * Starts `count` workers over `memory` and resolves once each has instantiated the kernel.
+   * Starts `count` workers over `memory` with `startWorker` and resolves once each has
+   * instantiated the kernel.
    *
    * @param spinPolls - polls before sleeping: {@link SPIN_POLLS} when every thread has a
    *   core of its own, `0` when threads outnumber cores (a spinning thread would then take
    *   the core another thread needs to finish the job).
    */
   static async start(
+    startWorker: StartWorker,
     module: WasmModule,
     memory: WasmMemory,
     layout: KernelLayout,
     count: number,
     spinPolls: number,
   ): Promise<ThreadPool> {
-    const { Worker } = await import('node:worker_threads');
-    const workers: NodeWorker[] = [];
+    const workers: KernelWorker[] = [];
     const pool = new ThreadPool(workers, memory, layout, spinPolls);
-    try {
-      const ready: Promise<void>[] = [];
-      for (let i = 0; i < count; i++) {
-        const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, spin: spinPolls } });
-        workers.push(worker);
-        ready.push(
-          new Promise<void>((resolve, reject) => {
-            worker.once('message', () => resolve());
-            worker.once('error', reject);
-            worker.once('exit', (code) => reject(new Error(`cpu-wasm: a kernel worker exited with code ${code} while starting.`)));
-          }),
-        );
-      }
-      // Workers start in parallel: each instantiates the already compiled module.
-      await Promise.all(ready);
-      for (const worker of workers) {
-        worker.removeAllListeners();
-        // A backend that is never disposed must not keep the process alive.
-        worker.unref();
-      }
-    } catch (error) {
+    const init: WorkerInit = { module, memory, spin: spinPolls };
+    // Workers start in parallel: each instantiates the already compiled module. Every one
+    // that started is stopped if another fails.
+    const started = await Promise.allSettled(Array.from({ length: count }, () => startWorker(init)));
+    for (const result of started) if (result.status === 'fulfilled') workers.push(result.value);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed !== undefined) {
       pool.stop();
-      throw error;
+      throw failed.reason;
     }
     return pool;
   }
@@ -112,7 +135,7 @@ export class ThreadPool {
       const done = Atomics.load(control, this.#chunksDone);
       if (done >= chunks || Atomics.load(control, this.#failed) !== 0) break;
       if (failure !== undefined) break;
-      if (++polls > this.#spinPolls) Atomics.wait(control, this.#chunksDone, done);
+      if (++polls > this.#spinPolls && this.#mayWait) Atomics.wait(control, this.#chunksDone, done);
     }
     if (failure !== undefined) throw failure;
     if (Atomics.load(control, this.#failed) !== 0) throw new Error('cpu-wasm: the kernel trapped in a worker thread.');
@@ -126,10 +149,6 @@ export class ThreadPool {
     // A new value wakes the workers (they wait for GENERATION to change), and STOP ends their loop.
     Atomics.add(this.#control, this.#generation, 1);
     Atomics.notify(this.#control, this.#generation);
-    for (const worker of this.#workers) {
-      worker.terminate().catch(() => {
-        // Already gone: nothing to release.
-      });
-    }
+    for (const worker of this.#workers) worker.terminate();
   }
 }
