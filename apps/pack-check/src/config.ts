@@ -24,7 +24,7 @@ export interface SnippetConfig {
 
 /**
  * The module specifiers a browser page may import: core, backend-cpu (its `browser`
- * condition: `cpuBackend` only), backend-webgpu, backend-tfjs without `/wasm`, and the
+ * condition: `cpuBackend` and `wasmCpuBackend`), backend-webgpu, backend-tfjs without `/wasm`, and the
  * tfjs packages those take. A snippet importing only these is bundled for the browser too;
  * the entries are what `pnpm sizes` measures for the browser.
  */
@@ -45,7 +45,6 @@ export const BROWSER_SPECIFIERS: ReadonlySet<string> = new Set([
  */
 export const NATIVE_PACKAGES: readonly string[] = ['onnxruntime-node', 'webgpu', 'gl'];
 
-const WASM_NODE_ONLY = '`wasmCpuBackend` is Node-only (its `browser` condition exports `cpuBackend` alone)';
 const DAWN = 'needs a WebGPU adapter (Dawn on a Vulkan driver): the backend conformance suites run this path';
 
 /**
@@ -58,18 +57,15 @@ export const VITEST_ONLY_ENTRIES: ReadonlySet<string> = new Set(['@rectify/confo
 export const SNIPPETS: Readonly<Record<string, SnippetConfig>> = {
   'README.md § Use it': {
     prelude: [
-      "import type { TensorTree } from '@rectify/core';",
       'const initialW = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i));',
       'const data = [0.5, -0.25, 1];',
-      // The trees come back as TensorTree<Float32Array>, not as the `{ w, b }` passed in.
-      'function writeGradients(grads: TensorTree<Float32Array>, params: TensorTree<Float32Array>, batch: number): void {',
-      '  for (const g of Object.values(grads)) {',
-      '    if (g instanceof Float32Array) g.fill(batch);',
-      '    else if (g) writeGradients(g, params, batch);',
-      '  }',
+      // The trees come back with the keys passed in: { w, b } of Float32Arrays on cpu-wasm.
+      'type Weights = { readonly w: Float32Array; readonly b: Float32Array };',
+      'function writeGradients(grads: Weights, params: Weights, batch: number): void {',
+      '  grads.w.fill(batch * params.w.length);',
+      '  grads.b.fill(batch);',
       '}',
     ].join('\n'),
-    noBrowser: WASM_NODE_ONLY,
   },
   'README.md § Checkpoints': {
     prelude: [
@@ -89,7 +85,6 @@ export const SNIPPETS: Readonly<Record<string, SnippetConfig>> = {
   },
   'packages/backend-cpu/README.md § Fast float32: `wasmCpuBackend` (WebAssembly SIMD, worker threads)': {
     prelude: 'const initialWeights = new Float32Array(1024).fill(1);',
-    noBrowser: WASM_NODE_ONLY,
   },
   'packages/conformance/README.md § In your backend\'s tests': {
     prelude: "import type { TensorBackend } from '@rectify/core';\ndeclare function createMyBackend(): TensorBackend<Float32Array>;",

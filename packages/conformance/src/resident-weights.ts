@@ -24,8 +24,9 @@ export function describeResidentWeights(createBackend: BackendFactory, timeout: 
       const resident = new RAdam(backend, options);
       const host = { dense: { kernel: { data: Float32Array.from(W), shape: [2, 3] }, bias: Float64Array.from(B) } };
       const { params, grads } = resident.registerResidentWeights(host);
-      const dense = params['dense'] as { kernel: unknown; bias: unknown };
-      const gradDense = grads['dense'] as { kernel: unknown; bias: unknown };
+      // Typed by the host tree's own keys: no casts.
+      const dense = params.dense;
+      const gradDense = grads.dense;
       expect(resident.paramGroups).toEqual([['dense.kernel', 'dense.bias']]);
       const reference = new RAdam(backend, options);
       const made = { kernel: backend.fromArray(W, [2, 3]), bias: backend.fromArray(B, [3]) };
@@ -89,7 +90,7 @@ export function describeResidentWeights(createBackend: BackendFactory, timeout: 
       ['a negative dimension', (fresh) => ({ x: { data: fresh(), shape: [-3] } }), 'x', 'INVALID_TENSOR'],
       ['a NaN value', () => ({ x: Float32Array.from([1, NaN, 3]) }), 'x', 'INVALID_TENSOR'],
       ['a value past the backend dtype', () => ({ x: Float64Array.from([1, 1e39, 3]) }), 'x', 'INVALID_TENSOR'],
-      ['a name that holds another ("y" and "y.z")', (fresh) => ({ y: fresh(), 'y.z': fresh() }), 'y.z', 'DUPLICATE_PARAMETER'],
+      ['two paths with one dotted name ("y.z")', (fresh) => ({ 'y.z': fresh(), y: { z: fresh() } }), 'y.z', 'DUPLICATE_PARAMETER'],
       ['a name already registered', (fresh) => ({ x: fresh(), w: fresh() }), 'w', 'DUPLICATE_PARAMETER'],
     ];
     for (const [label, weights, parameter, code] of bad) {

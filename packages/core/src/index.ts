@@ -36,7 +36,7 @@ export {
   type SerializedGroupOptions,
 } from './options.js';
 export { checkedSizeOf, flattenTensorTree, sizeOf, type TensorTree } from './params.js';
-export type { HostValues, HostWeight, HostWeightTree, ResidentWeights } from './resident-weights.js';
+export type { HostValues, HostWeight, HostWeightTree, ResidentLeaf, ResidentTree, ResidentWeights } from './resident-weights.js';
 export { RAdam, type ParamState, type StateDictOptions, type StepReport } from './radam.js';
 export * from './schedulers/index.js';
 export { decodeArray, encodeArray, type EncodedArray } from './state/encoding.js';

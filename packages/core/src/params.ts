@@ -11,10 +11,11 @@ export interface TensorTree<T> {
 }
 
 /**
- * Calls `visit(dottedName, tensor)` for every tensor of a {@link TensorTree}, in order. A
- * leaf is anything `isTensor` accepts; `null`/`undefined` leaves are skipped (no gradient).
- * Only own keys count. This runs on every step, so it allocates nothing for a flat record
- * beyond the key list.
+ * Calls `visit(dottedName, tensor, keys)` for every tensor of a {@link TensorTree}, in
+ * order (`keys`: the path from the root, valid during the call only). A leaf is anything
+ * `isTensor` accepts; `null`/`undefined` leaves are skipped (no gradient). Only own keys
+ * count. This runs on every step, so it allocates nothing for a flat record beyond the
+ * key list.
  *
  * @throws RectifyError `INVALID_TENSOR` for a leaf that is neither a tensor nor a record.
  */
@@ -23,12 +24,15 @@ export function forEachTensor<T>(
   isTensor: (value: unknown) => value is T,
   what: 'parameter' | 'gradient',
   backendName: string,
-  visit: (name: string, tensor: T) => void,
+  visit: (name: string, tensor: T, keys: readonly string[]) => void,
 ): void {
+  // The keys from the root to the current value; one array, pushed and popped as the walk
+  // goes (a visitor that keeps them copies them).
+  const keys: string[] = [];
   const walk = (prefix: string, value: unknown, depth: number): void => {
     if (value === null || value === undefined) return;
     if (isTensor(value)) {
-      visit(prefix, value);
+      visit(prefix, value, keys);
     } else if (isPlainRecord(value)) {
       if (depth >= MAX_INPUT_DEPTH) {
         throw new RectifyError(
@@ -39,7 +43,11 @@ export function forEachTensor<T>(
       }
       // Own keys only: an enumerable property that other code added to Object.prototype
       // is not a parameter.
-      for (const key of Object.keys(value)) walk(`${prefix}.${key}`, value[key], depth + 1);
+      for (const key of Object.keys(value)) {
+        keys.push(key);
+        walk(`${prefix}.${key}`, value[key], depth + 1);
+        keys.pop();
+      }
     } else {
       throw new RectifyError(
         'INVALID_TENSOR',
@@ -48,10 +56,15 @@ export function forEachTensor<T>(
       );
     }
   };
+  const top = (name: string, value: unknown): void => {
+    keys.push(name);
+    walk(name, value, 1);
+    keys.pop();
+  };
   if (tree instanceof Map) {
-    for (const [name, value] of tree) walk(name, value, 1);
+    for (const [name, value] of tree) top(name, value);
   } else if (isPlainRecord(tree)) {
-    for (const name of Object.keys(tree)) walk(name, tree[name], 1);
+    for (const name of Object.keys(tree)) top(name, tree[name]);
   } else {
     throw new RectifyError(
       'INVALID_TENSOR',

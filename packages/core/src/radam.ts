@@ -209,7 +209,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
    * The host arrays are only read (nothing keeps them); later writes to them change nothing.
    *
    * @param weights - typed arrays (one-dimensional) or `{ data, shape }`, nested as for
-   *   {@link RAdam.registerTrainableWeights}; the trees handed back nest by dotted name.
+   *   {@link RAdam.registerTrainableWeights}; the trees handed back have the same keys.
    * @returns the registered parameters and their gradient buffers, by the same names.
    * @throws RectifyError `INVALID_TENSOR` for a leaf that is not a typed array or
    *   `{ data, shape }`, a bad shape, or a value that is not finite (in the backend's
@@ -224,7 +224,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
    * opt.step(grads);
    * ```
    */
-  registerResidentWeights(weights: HostWeightTree): ResidentWeights<TensorOf<B>> {
+  registerResidentWeights<W extends HostWeightTree>(weights: W): ResidentWeights<W, TensorOf<B>> {
     this.#assertUsable();
     const planned = planHostWeights(weights, this.#backend.dtype);
     for (const { name } of planned) {
@@ -243,7 +243,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     if (this.#groups.length === 0) this.#groups.push({ overrides: {}, options: this.#defaults, params: [] });
     this.#adopt(this.#groups[0]!, records);
     this.#owned.push(...created.params.values(), ...created.grads.values());
-    return residentTrees(created);
+    return residentTrees<W, TensorOf<B>>(created);
   }
 
   /**

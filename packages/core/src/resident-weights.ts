@@ -27,20 +27,31 @@ export interface HostWeightTree {
 }
 
 /**
+ * A tree of backend tensors `T` with the keys and nesting of the host weights `W`
+ * (`null`/`undefined` leaves, which register nothing, are left out).
+ */
+export type ResidentTree<W extends HostWeightTree, T> = {
+  readonly [K in keyof W as W[K] extends null | undefined ? never : K]: ResidentLeaf<W[K], T>;
+};
+
+/** What one value of a host tree becomes: a tensor for a weight, a tree for a record (distributes over unions). */
+export type ResidentLeaf<V, T> = V extends HostWeight ? T : V extends HostWeightTree ? ResidentTree<V, T> : never;
+
+/**
  * What {@link RAdam.registerResidentWeights} hands back: backend tensors, named and nested
  * as the host weights were.
  */
-export interface ResidentWeights<T> {
+export interface ResidentWeights<W extends HostWeightTree, T> {
   /**
    * The registered parameters, holding copies of the host values. The model reads its
    * weights from these: every step updates them in place.
    */
-  readonly params: TensorTree<T>;
+  readonly params: ResidentTree<W, T>;
   /**
    * One zero-filled gradient tensor per parameter, same shape. Write each step's
    * gradients into these, then pass the tree to `step()`.
    */
-  readonly grads: TensorTree<T>;
+  readonly grads: ResidentTree<W, T>;
 }
 
 function isHostValues(value: unknown): value is HostValues {
@@ -72,9 +83,10 @@ function expectRepresentable(name: string, data: HostValues, dtype: 'float32' | 
   }
 }
 
-/** A checked weight: its dotted name, values and shape. */
+/** A checked weight: its dotted name, its keys from the root, values and shape. */
 interface PlannedWeight {
   readonly name: string;
+  readonly keys: readonly string[];
   readonly data: HostValues;
   readonly shape: readonly number[];
 }
@@ -87,38 +99,31 @@ interface PlannedWeight {
  * @throws RectifyError `INVALID_TENSOR` for a leaf that is no host weight, a shape that
  *   is not a list of non-negative integers, or a value that is (or, stored in `dtype`, would become) NaN or ±Infinity, naming the
  *   weight; `SHAPE_MISMATCH` for a shape whose size differs from the values' length;
- *   `DUPLICATE_PARAMETER` for a name that is also the prefix of another (`"a"` and `"a.b"`).
+ *   `DUPLICATE_PARAMETER` for two paths with the same dotted name (`{ "a.b": x, a: { b: y } }`).
  */
 export function planHostWeights(weights: HostWeightTree, dtype: 'float32' | 'float64'): PlannedWeight[] {
   const planned: PlannedWeight[] = [];
+  const seen = new Set<string>();
   // Host weights are copied, never kept: `backendName` only words the error for a bad leaf.
-  forEachTensor(weights as TensorTree<HostWeight>, isHostWeight, 'parameter', 'host (a typed array or { data, shape })', (name, weight) => {
+  forEachTensor(weights as TensorTree<HostWeight>, isHostWeight, 'parameter', 'host (a typed array or { data, shape })', (name, weight, path) => {
+    if (seen.has(name)) throw new RectifyError('DUPLICATE_PARAMETER', `The weight name "${name}" appears twice.`, name);
+    seen.add(name);
+    const keys = [...path];
     if (isHostValues(weight)) {
       expectRepresentable(name, weight, dtype);
-      planned.push({ name, data: weight, shape: [weight.length] });
+      planned.push({ name, keys, data: weight, shape: [weight.length] });
       return;
     }
     expectRepresentable(name, weight.data, dtype);
     const shape = Array.isArray(weight.shape) ? [...weight.shape] : weight.shape;
     checkedSizeOf(shape, weight.data.length, `The weight "${name}"`, name);
-    planned.push({ name, data: weight.data, shape });
+    planned.push({ name, keys, data: weight.data, shape });
   });
-  // The trees handed back nest by the dotted names: "a" and "a.b" cannot both be leaves.
-  const names = new Set(planned.map((weight) => weight.name));
-  for (const { name } of planned) {
-    for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) {
-      const holder = name.slice(0, dot);
-      if (names.has(holder)) {
-        throw new RectifyError('DUPLICATE_PARAMETER', `"${holder}" is a weight and also holds "${name}" (dotted names nest); rename one.`, name);
-      }
-    }
-  }
   return planned;
 }
 
-/** Where a name goes in a nested tree: `"dense.kernel"` → `tree.dense.kernel` (names checked by {@link planHostWeights}). */
-function setDotted<T>(tree: Record<string, unknown>, name: string, value: T): void {
-  const keys = name.split('.');
+/** Puts `value` at `keys` in `tree`, making the records on the way. */
+function setAt(tree: Record<string, unknown>, keys: readonly string[], value: unknown): void {
   let node = tree;
   for (const key of keys.slice(0, -1)) {
     let next = node[key] as Record<string, unknown> | undefined;
@@ -135,6 +140,8 @@ function setDotted<T>(tree: Record<string, unknown>, name: string, value: T): vo
 export interface CreatedWeights<T> {
   readonly params: Map<string, T>;
   readonly grads: Map<string, T>;
+  /** Each name's keys from the root, to hand the tensors back nested as given. */
+  readonly keys: Map<string, readonly string[]>;
 }
 
 /**
@@ -145,6 +152,7 @@ export interface CreatedWeights<T> {
 export function createResidentTensors<B extends TensorBackend<any>>(backend: B, planned: readonly PlannedWeight[]): CreatedWeights<TensorOf<B>> {
   const params = new Map<string, TensorOf<B>>();
   const grads = new Map<string, TensorOf<B>>();
+  const keys = new Map(planned.map((weight) => [weight.name, weight.keys] as const));
   try {
     for (const { name, data, shape } of planned) {
       const param = backend.fromArray(data, shape) as TensorOf<B>;
@@ -155,16 +163,17 @@ export function createResidentTensors<B extends TensorBackend<any>>(backend: B, 
     for (const tensor of [...params.values(), ...grads.values()]) backend.disposeTensor(tensor);
     throw error;
   }
-  return { params, grads };
+  return { params, grads, keys };
 }
 
 /** The two trees handed to the caller, nested as the host weights were. */
-export function residentTrees<T>(created: CreatedWeights<T>): ResidentWeights<T> {
+export function residentTrees<W extends HostWeightTree, T>(created: CreatedWeights<T>): ResidentWeights<W, T> {
   const params = Object.create(null) as Record<string, unknown>;
   const grads = Object.create(null) as Record<string, unknown>;
   for (const [name, param] of created.params) {
-    setDotted(params, name, param);
-    setDotted(grads, name, created.grads.get(name));
+    const keys = created.keys.get(name)!;
+    setAt(params, keys, param);
+    setAt(grads, keys, created.grads.get(name));
   }
-  return { params: params as TensorTree<T>, grads: grads as TensorTree<T> };
+  return { params: params as ResidentTree<W, T>, grads: grads as ResidentTree<W, T> };
 }
