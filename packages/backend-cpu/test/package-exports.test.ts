@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 const root = new URL('../', import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
-  exports: { '.': { browser: { types: string; default: string }; types: string; import: string } };
+  exports: { '.': { browser: { types: string; default: string }; types: string; default: string } };
 };
 const read = (path: string): string => readFileSync(new URL(path, root), 'utf8');
 
@@ -24,7 +24,7 @@ describe('export conditions tell the truth', () => {
   const entry = pkg.exports['.'];
   it('the browser condition comes first and brings its own types', () => {
     expect(Object.keys(entry)[0]).toBe('browser');
-    for (const file of [entry.browser.types, entry.browser.default, entry.types, entry.import]) {
+    for (const file of [entry.browser.types, entry.browser.default, entry.types, entry.default]) {
       expect(existsSync(new URL(file, root)), `${file} (build the package first)`).toBe(true);
     }
   });
@@ -34,7 +34,7 @@ describe('export conditions tell the truth', () => {
     expect(exportedValues(read(entry.types))).toEqual(['cpuBackend', 'wasmCpuBackend']);
     // The types name the same things the JavaScript exports.
     expect(read(entry.browser.default)).toMatch(/export \{ wasmCpuBackend \} from '\.\/wasm\/web\.js'/);
-    expect(read(entry.import)).toMatch(/export \{ wasmCpuBackend \} from '\.\/wasm\/node\.js'/);
+    expect(read(entry.default)).toMatch(/export \{ wasmCpuBackend \} from '\.\/wasm\/node\.js'/);
   });
 
   it('the browser entry reaches no Node module, the Node entry its Node host', () => {

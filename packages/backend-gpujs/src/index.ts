@@ -31,6 +31,8 @@ export {
   type GpujsModeRequest,
   type GpujsPlatform,
   type ModeSelection,
+  type WebGPUDeviceInfo,
+  type WebGPUProbe,
 } from './modes.js';
 export type { GpujsBackendStats } from './stats.js';
 export { GpuTensor, type TensorLocation } from './tensor.js';

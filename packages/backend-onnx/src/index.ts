@@ -21,7 +21,16 @@ export {
   type PortableModelOptions,
   type PortableStepOptions,
 } from './portable-step-graph.js';
-export { KERNEL_SCALAR_INPUTS, STEP_OUTPUTS, STEP_TENSOR_INPUTS, buildRAdamKernelModel } from './step-graph.js';
+export {
+  KERNEL_NON_FINITE_OUTPUT,
+  KERNEL_SCALAR_INPUTS,
+  STEP_OUTPUTS,
+  STEP_TENSOR_INPUTS,
+  buildRAdamKernelModel,
+  kernelScalarValues,
+  kernelStages,
+  type KernelStages,
+} from './step-graph.js';
 export {
   NON_FINITE_OUTPUT,
   REDUCTION_INPUT,

@@ -76,7 +76,7 @@ export function forEachTensor<T>(
 
 /**
  * Flattens a {@link TensorTree} into a map of dotted names to tensors (see
- * {@link forEachTensor}).
+ * `forEachTensor`).
  *
  * @throws RectifyError `INVALID_TENSOR` for a leaf that is neither a tensor nor a record,
  *   `DUPLICATE_PARAMETER` when two paths flatten to the same name.

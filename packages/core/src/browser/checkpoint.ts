@@ -26,24 +26,27 @@ import { RectifyError } from '../errors.js';
 import type { RAdam } from '../radam.js';
 
 // The few File System Access and Web Locks shapes used here (core compiles without the DOM's types).
-interface Writable {
+/** The part of a `FileSystemWritableFileStream` a save uses. */
+export interface CheckpointWritable {
   write(data: Uint8Array | string): Promise<void>;
   close(): Promise<void>;
   abort(reason?: unknown): Promise<void>;
 }
-interface FileSnapshot {
+/** The part of a `File` a load reads. */
+export interface CheckpointFileSnapshot {
   readonly size: number;
   slice(begin: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
   text(): Promise<string>;
 }
-interface FileHandle {
-  getFile(): Promise<FileSnapshot>;
-  createWritable(options?: { keepExistingData?: boolean }): Promise<Writable>;
+/** The part of a `FileSystemFileHandle` a save or a load uses. */
+export interface CheckpointFileHandle {
+  getFile(): Promise<CheckpointFileSnapshot>;
+  createWritable(options?: { keepExistingData?: boolean }): Promise<CheckpointWritable>;
 }
 /** A directory of the Origin Private File System (or any `FileSystemDirectoryHandle`). */
 export interface CheckpointDirectory {
   getDirectoryHandle(name: string): Promise<CheckpointDirectory>;
-  getFileHandle(name: string, options?: { create?: boolean }): Promise<FileHandle>;
+  getFileHandle(name: string, options?: { create?: boolean }): Promise<CheckpointFileHandle>;
 }
 interface LockManager {
   request<R>(name: string, options: { mode: 'exclusive' | 'shared' }, callback: () => Promise<R>): Promise<R>;
@@ -128,8 +131,8 @@ export async function saveCheckpoint<Extra>(
   // Up to the first await, when called: the snapshot, then this save's place in the order.
   const includeParams = options.includeParams === true;
   const savedAt = new Date().toISOString();
-  let writable: Promise<Writable> | undefined;
-  const open = (): Promise<Writable> =>
+  let writable: Promise<CheckpointWritable> | undefined;
+  const open = (): Promise<CheckpointWritable> =>
     (writable ??= locate(path, options).then(async ({ directory, name }) => (await directory.getFileHandle(name, { create: true })).createWritable()));
   let written: Promise<void>;
   if (isSafetensorsPath(path)) {
@@ -163,7 +166,7 @@ async function withCheckpoint<R>(path: string, options: BrowserCheckpointOptions
   try {
     return await withLock(path, 'shared', async () => {
       const { directory, name } = await locate(path, options);
-      let snapshot: FileSnapshot;
+      let snapshot: CheckpointFileSnapshot;
       try {
         snapshot = await (await directory.getFileHandle(name)).getFile();
       } catch (error) {

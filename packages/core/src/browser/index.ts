@@ -5,5 +5,14 @@
  *
  * @packageDocumentation
  */
-export { loadCheckpoint, readCheckpoint, saveCheckpoint, type BrowserCheckpointOptions, type CheckpointDirectory } from './checkpoint.js';
+export {
+  loadCheckpoint,
+  readCheckpoint,
+  saveCheckpoint,
+  type BrowserCheckpointOptions,
+  type CheckpointDirectory,
+  type CheckpointFileHandle,
+  type CheckpointFileSnapshot,
+  type CheckpointWritable,
+} from './checkpoint.js';
 export * from '../checkpoint/index.js';

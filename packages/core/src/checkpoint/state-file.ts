@@ -86,8 +86,8 @@ function broken(message: string, parameter?: string): RectifyError {
  * header from the announced metadata and tensor list, then each tensor's bytes as it
  * arrives, unconcatenated (the file's size never has to fit in memory).
  *
- * @param extra - the caller's data stored beside the state, already as JSON text.
- * @param savedAt - the save's time (ISO 8601).
+ * @param options.extra - the caller's data stored beside the state, already as JSON text.
+ * @param options.savedAt - the save's time (ISO 8601).
  */
 export function safetensorsStateSink(output: ByteOutput, options: { readonly extra: string; readonly savedAt: string }): SafetensorsStateSink {
   if (!LITTLE_ENDIAN) throw new Error('Rectify safetensors checkpoints require a little-endian platform.');

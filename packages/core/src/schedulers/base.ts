@@ -223,8 +223,8 @@ export abstract class SchedulerBase implements LearningRateScheduler {
 
 /**
  * A schedule whose rates are a closed-form function of the epoch (every scheduler but
- * `ReduceLROnPlateau` and the composites). Subclasses implement {@link EpochSchedule.lrsAt}
- * and call {@link EpochSchedule.initialize} at the end of their constructor.
+ * `ReduceLROnPlateau` and the composites). Subclasses implement `lrsAt`
+ * and call `initialize` at the end of their constructor.
  */
 export abstract class EpochSchedule extends SchedulerBase {
   /** The learning rates at `epoch`, one per group. */
@@ -236,7 +236,7 @@ export abstract class EpochSchedule extends SchedulerBase {
     this.setProgress(epoch, this.checkedLrsAt(epoch));
   }
 
-  /** {@link EpochSchedule.lrsAt}, rejecting non-finite or negative rates. */
+  /** `lrsAt`, rejecting non-finite or negative rates. */
   protected checkedLrsAt(epoch: number): number[] {
     const lrs = this.lrsAt(epoch);
     for (const lr of lrs) {

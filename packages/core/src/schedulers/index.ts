@@ -4,6 +4,7 @@
  * @module
  */
 export * from './scheduler.js';
+export { EpochSchedule, SchedulerBase } from './base.js';
 export { createScheduler } from './create-scheduler.js';
 export { schedulerFactories, type SchedulerFactory } from './registry.js';
 export { MAX_SCHEDULER_NESTING, type ChildScheduler } from './composite.js';
