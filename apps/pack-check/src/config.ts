@@ -83,7 +83,7 @@ export const SNIPPETS: Readonly<Record<string, SnippetConfig>> = {
   'packages/backend-cpu/README.md § @rectify/backend-cpu': {
     prelude: 'const gradient = new Float32Array(1024).fill(0.25);',
   },
-  'packages/backend-cpu/README.md § Fast float32: `wasmCpuBackend` (WebAssembly SIMD, worker threads)': {
+  'packages/backend-cpu/README.md § Fast float32: `wasmCpuBackend` (WebAssembly SIMD, worker threads; Node and browsers)': {
     prelude: 'const initialWeights = new Float32Array(1024).fill(1);',
   },
   'packages/conformance/README.md § In your backend\'s tests': {

@@ -1,7 +1,7 @@
 // What an installed tarball must hold for npm users: metadata, every file its `exports`
 // name, and README links that lead somewhere inside the package.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, normalize } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, normalize, relative, resolve } from 'node:path';
 import type { PackageJson } from './workspace.js';
 
 /** Every `exports` subpath with its condition tree, e.g. `['.', { types, default }]`. */
@@ -57,7 +57,29 @@ export function manifestProblems(dir: string, manifest: PackageJson): string[] {
       if (keys.includes('require')) problems.push(`exports["${subpath}"]: a "require" condition in an ESM-only package`);
     }
   }
+  problems.push(...unresolvedSourceMaps(dir));
   return problems;
+}
+
+/**
+ * Source maps (`.js.map`, `.d.ts.map`) whose `sources` are not in the tarball: a debugger
+ * or an editor's "go to definition" would point at files the user does not have.
+ */
+function unresolvedSourceMaps(dir: string): string[] {
+  const dist = join(dir, 'dist');
+  if (!existsSync(dist)) return [];
+  const missing = new Set<string>();
+  for (const entry of readdirSync(dist, { recursive: true, encoding: 'utf8' })) {
+    if (!entry.endsWith('.map')) continue;
+    const map = JSON.parse(readFileSync(join(dist, entry), 'utf8')) as { sources?: unknown };
+    for (const source of Array.isArray(map.sources) ? map.sources : []) {
+      if (typeof source !== 'string') continue;
+      const file = resolve(dirname(join(dist, entry)), source);
+      if (!existsSync(file)) missing.add(relative(dir, file));
+    }
+  }
+  const listed = [...missing].sort();
+  return listed.length === 0 ? [] : [`source maps point at ${listed.length} files not in the tarball (${listed.slice(0, 3).join(', ')}${listed.length > 3 ? ', …' : ''})`];
 }
 
 /** The condition objects of an `exports` value that lead to files (not the nested ones' parents only). */

@@ -41,6 +41,9 @@ function memory(): { rss: number; heap: number } {
   return { rss: usage.rss, heap: usage.heapUsed };
 }
 
+/** Steps of the throw-away optimizer: past the un-rectified first steps, into the rectified ones. */
+const KINDS_OF_STEP_WARMUP = 8;
+
 /**
  * Runs one optimizer for many steps on a backend (global-norm clipping and weight decay
  * on, so reductions run every step) and measures what grows: RSS, the JS heap, and the
@@ -60,9 +63,11 @@ export async function runSoak(createBackend: BackendFactory, options: SoakOption
   const optimizerOptions = { lr: 1e-4, gradClipNorm: 1, weightDecay: 1e-4 };
   // A throw-away optimizer first, so lazy uploads of the user's tensors and compiled
   // kernels are in place: the baseline then holds only what the real one must give back.
+  // It steps past RAdam's switch to the rectified update (step 6 with the default betas),
+  // so that a backend compiling one kernel per kind of step (onnx) has compiled both.
   const warmUp = new RAdam(backend, optimizerOptions);
   warmUp.registerTrainableWeights(params);
-  await warmUp.step(grads);
+  for (let s = 0; s < Math.min(warmupSteps, KINDS_OF_STEP_WARMUP); s++) await warmUp.step(grads);
   warmUp.dispose();
   const beforeOptimizer = counts();
   const optimizer = new RAdam(backend, optimizerOptions);
