@@ -13,6 +13,7 @@ import {
 } from './options.js';
 import { flattenTensorTree, forEachTensor, formatShape, sizeOf, type TensorTree } from './params.js';
 import {
+  createdTensors,
   createResidentTensors,
   planHostWeights,
   residentTrees,
@@ -192,9 +193,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
    */
   registerTrainableWeights(params: TensorTree<TensorOf<B>>): void {
     this.#assertUsable();
-    const records = this.#createRecords(this.#prepareParams(params));
-    if (this.#groups.length === 0) this.#groups.push({ overrides: {}, options: this.#defaults, params: [] });
-    this.#adopt(this.#groups[0]!, records);
+    this.#addToDefaultGroup(this.#createRecords(this.#prepareParams(params)));
   }
 
   /**
@@ -227,23 +226,18 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
   registerResidentWeights<W extends HostWeightTree>(weights: W): ResidentWeights<W, TensorOf<B>> {
     this.#assertUsable();
     const planned = planHostWeights(weights, this.#backend.dtype);
-    for (const { name } of planned) {
-      if (this.#params.has(name)) {
-        throw new RectifyError('DUPLICATE_PARAMETER', `The parameter "${name}" is already registered.`, name);
-      }
-    }
+    for (const { name } of planned) this.#expectUnregistered(name);
     const created = createResidentTensors(this.#backend, planned);
     let records: ParamRecord<TensorOf<B>>[];
     try {
-      records = this.#createRecords(created.params);
+      records = this.#createRecords(new Map(planned.map(({ name }, i) => [name, created.params[i]!])));
     } catch (error) {
-      for (const tensor of [...created.params.values(), ...created.grads.values()]) this.#backend.disposeTensor(tensor);
+      for (const tensor of createdTensors(created)) this.#backend.disposeTensor(tensor);
       throw error;
     }
-    if (this.#groups.length === 0) this.#groups.push({ overrides: {}, options: this.#defaults, params: [] });
-    this.#adopt(this.#groups[0]!, records);
-    this.#owned.push(...created.params.values(), ...created.grads.values());
-    return residentTrees<W, TensorOf<B>>(created);
+    this.#addToDefaultGroup(records);
+    this.#owned.push(...createdTensors(created));
+    return residentTrees<W, TensorOf<B>>(planned, created);
   }
 
   /**
@@ -533,9 +527,7 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
     const flat = flattenTensorTree(params, (v): v is TensorOf<B> => this.#isParameter(v), 'parameter', backend.name);
     const tensors = new Map<unknown, string>();
     for (const [name, tensor] of flat) {
-      if (this.#params.has(name)) {
-        throw new RectifyError('DUPLICATE_PARAMETER', `The parameter "${name}" is already registered.`, name);
-      }
+      this.#expectUnregistered(name);
       const other = tensors.get(tensor) ?? this.#paramNames.get(tensor);
       if (other !== undefined) {
         throw new RectifyError(
@@ -583,6 +575,19 @@ export class RAdam<B extends TensorBackend<any> = TensorBackend<unknown>> {
       throw error;
     }
     return records;
+  }
+
+  /** @throws RectifyError `DUPLICATE_PARAMETER` when `name` is registered already. */
+  #expectUnregistered(name: string): void {
+    if (this.#params.has(name)) {
+      throw new RectifyError('DUPLICATE_PARAMETER', `The parameter "${name}" is already registered.`, name);
+    }
+  }
+
+  /** Registers `records` in the default group, which the first registration creates. */
+  #addToDefaultGroup(records: readonly ParamRecord<TensorOf<B>>[]): void {
+    if (this.#groups.length === 0) this.#groups.push({ overrides: {}, options: this.#defaults, params: [] });
+    this.#adopt(this.#groups[0]!, records);
   }
 
   #adopt(group: GroupRecord<TensorOf<B>>, records: readonly ParamRecord<TensorOf<B>>[]): void {

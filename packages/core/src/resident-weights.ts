@@ -115,7 +115,7 @@ export function planHostWeights(weights: HostWeightTree, dtype: 'float32' | 'flo
       return;
     }
     expectRepresentable(name, weight.data, dtype);
-    const shape = Array.isArray(weight.shape) ? [...weight.shape] : weight.shape;
+    const shape = [...weight.shape];
     checkedSizeOf(shape, weight.data.length, `The weight "${name}"`, name);
     planned.push({ name, keys, data: weight.data, shape });
   });
@@ -136,12 +136,15 @@ function setAt(tree: Record<string, unknown>, keys: readonly string[], value: un
   node[keys[keys.length - 1]!] = value;
 }
 
-/** Backend tensors made for planned weights: parameters and gradients, by name. */
+/** Backend tensors made for planned weights: one parameter and one gradient per weight, in plan order. */
 export interface CreatedWeights<T> {
-  readonly params: Map<string, T>;
-  readonly grads: Map<string, T>;
-  /** Each name's keys from the root, to hand the tensors back nested as given. */
-  readonly keys: Map<string, readonly string[]>;
+  readonly params: readonly T[];
+  readonly grads: readonly T[];
+}
+
+/** Every tensor of `created`, parameters first. */
+export function createdTensors<T>(created: CreatedWeights<T>): T[] {
+  return [...created.params, ...created.grads];
 }
 
 /**
@@ -150,30 +153,27 @@ export interface CreatedWeights<T> {
  * and the error is rethrown: nothing is left allocated.
  */
 export function createResidentTensors<B extends TensorBackend<any>>(backend: B, planned: readonly PlannedWeight[]): CreatedWeights<TensorOf<B>> {
-  const params = new Map<string, TensorOf<B>>();
-  const grads = new Map<string, TensorOf<B>>();
-  const keys = new Map(planned.map((weight) => [weight.name, weight.keys] as const));
+  const created = { params: [] as TensorOf<B>[], grads: [] as TensorOf<B>[] };
   try {
-    for (const { name, data, shape } of planned) {
+    for (const { data, shape } of planned) {
       const param = backend.fromArray(data, shape) as TensorOf<B>;
-      params.set(name, param);
-      grads.set(name, backend.zerosLike(param) as TensorOf<B>);
+      created.params.push(param);
+      created.grads.push(backend.zerosLike(param) as TensorOf<B>);
     }
   } catch (error) {
-    for (const tensor of [...params.values(), ...grads.values()]) backend.disposeTensor(tensor);
+    for (const tensor of createdTensors(created)) backend.disposeTensor(tensor);
     throw error;
   }
-  return { params, grads, keys };
+  return created;
 }
 
 /** The two trees handed to the caller, nested as the host weights were. */
-export function residentTrees<W extends HostWeightTree, T>(created: CreatedWeights<T>): ResidentWeights<W, T> {
+export function residentTrees<W extends HostWeightTree, T>(planned: readonly PlannedWeight[], created: CreatedWeights<T>): ResidentWeights<W, T> {
   const params = Object.create(null) as Record<string, unknown>;
   const grads = Object.create(null) as Record<string, unknown>;
-  for (const [name, param] of created.params) {
-    const keys = created.keys.get(name)!;
-    setAt(params, keys, param);
-    setAt(grads, keys, created.grads.get(name));
-  }
+  planned.forEach(({ keys }, i) => {
+    setAt(params, keys, created.params[i]);
+    setAt(grads, keys, created.grads[i]);
+  });
   return { params: params as ResidentTree<W, T>, grads: grads as ResidentTree<W, T> };
 }
