@@ -24,9 +24,9 @@ export interface SnippetConfig {
 
 /**
  * The module specifiers a browser page may import: core, backend-cpu (its `browser`
- * condition: `cpuBackend` and `wasmCpuBackend`), backend-webgpu, backend-tfjs without `/wasm`, and the
- * tfjs packages those take. A snippet importing only these is bundled for the browser too;
- * the entries are what `pnpm sizes` measures for the browser.
+ * condition: `cpuBackend` and `wasmCpuBackend`), backend-webgpu, backend-tfjs (`/wasm` by
+ * its `browser` condition, without Node's module lookup), and the tfjs packages those
+ * take. A snippet importing only these is bundled for the browser too; the entries are what `pnpm sizes` measures for the browser.
  */
 export const BROWSER_SPECIFIERS: ReadonlySet<string> = new Set([
   '@rectify/core',
@@ -35,6 +35,8 @@ export const BROWSER_SPECIFIERS: ReadonlySet<string> = new Set([
   '@rectify/backend-webgpu',
   '@rectify/backend-tfjs',
   '@rectify/backend-tfjs/webgpu',
+  '@rectify/backend-tfjs/wasm',
+  '@tensorflow/tfjs-backend-wasm',
   '@tensorflow/tfjs',
   '@tensorflow/tfjs-backend-webgpu',
 ]);

@@ -52,10 +52,33 @@ function glMissing(kind: 'webgl2' | 'webgl'): () => Promise<string | undefined> 
   return async () => (document.createElement('canvas').getContext(kind) === null ? `no ${kind} context in this page` : undefined);
 }
 
+/**
+ * Makes tfjs' wasm backend the active one through `@rectify/backend-tfjs/wasm` (its
+ * `browser` build), with the binaries' URLs from Vite: under the dev server tfjs' script
+ * is a pre-bundled copy, and its default ("next to the script") finds no `.wasm` there.
+ */
+async function useTfjsWasm(): Promise<void> {
+  const [{ useWasmBackend }, plain, simd, threaded] = await Promise.all([
+    import('@rectify/backend-tfjs/wasm'),
+    import('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url'),
+    import('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url'),
+    import('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url'),
+  ]);
+  await useWasmBackend({
+    wasmPaths: {
+      'tfjs-backend-wasm.wasm': plain.default,
+      'tfjs-backend-wasm-simd.wasm': simd.default,
+      'tfjs-backend-wasm-threaded-simd.wasm': threaded.default,
+    },
+  });
+}
+
 /** Rectify's tfjs backend on tfjs' `engine`, made the active one first. */
-async function tfjsOn(engine: 'webgl' | 'webgpu'): Promise<TensorBackend<any>> {
+async function tfjsOn(engine: 'cpu' | 'wasm' | 'webgl' | 'webgpu'): Promise<TensorBackend<any>> {
   const tf = await import('@tensorflow/tfjs');
-  if (engine === 'webgpu') {
+  if (engine === 'wasm') {
+    await useTfjsWasm();
+  } else if (engine === 'webgpu') {
     await (await import('@rectify/backend-tfjs/webgpu')).useWebGpuBackend();
   } else {
     if (!(await tf.setBackend(engine))) throw new Error(`tf.setBackend("${engine}") failed`);
@@ -77,6 +100,11 @@ function entry(
   create: () => Promise<TensorBackend<any>>,
 ): PageBackendEntry {
   return { name, description, requiresGpu: true, unavailableReason, create };
+}
+
+/** An entry that needs no GPU and no particular page headers. */
+function cpuEntry(name: string, description: string, create: () => Promise<TensorBackend<any>>): PageBackendEntry {
+  return { name, description, requiresGpu: false, unavailableReason: async () => undefined, create };
 }
 
 /**
@@ -115,4 +143,6 @@ export const PAGE_BACKENDS: readonly PageBackendEntry[] = [
   entry('gpujs-webgl', 'gpu.js GLSL fragment shaders (WebGL)', glMissing('webgl'), () => gpujsIn('webgl')),
   entry('tfjs-webgl', 'TensorFlow.js webgl backend, asynchronous reads', glMissing('webgl'), () => tfjsOn('webgl')),
   entry('tfjs-webgpu', 'TensorFlow.js webgpu backend, asynchronous reads', webGpuMissing, () => tfjsOn('webgpu')),
+  cpuEntry('tfjs-wasm', "TensorFlow.js wasm backend (the browser build of @rectify/backend-tfjs/wasm), Rectify's fused kernel", () => tfjsOn('wasm')),
+  cpuEntry('tfjs-cpu', 'TensorFlow.js cpu backend, synchronous', () => tfjsOn('cpu')),
 ];
