@@ -1,7 +1,8 @@
 /**
- * The backends the conformance page can replay the goldens on: every one that runs only
- * in a browser (or runs differently there, as `cpu-wasm` on Web Workers does). One entry each, in the registry's shape
- * (`BackendEntry` of `@rectify/all-backends`, whose Node list holds Node-only backends).
+ * The backends the conformance page can replay the goldens on: every one a browser can run
+ * (from their browser entries, as bundlers pick them; `cpu-wasm` on Web Workers and on one
+ * thread). One entry each, in the registry's shape (`BackendEntry` of
+ * `@rectify/all-backends`, whose Node list holds Node-only backends).
  *
  * To add a backend, add one line to {@link PAGE_BACKENDS} (as `webgpu` is) and the package
  * to this package's dependencies. The Node test reads the names from
@@ -135,6 +136,8 @@ function cpuWasm(isolated: boolean): PageBackendEntry {
 
 /** Every backend the page offers, by the name the query string (`?backend=`) takes. */
 export const PAGE_BACKENDS: readonly PageBackendEntry[] = [
+  cpuEntry('cpu', 'TypeScript over Float32Array (the browser entry of @rectify/backend-cpu)', async () => (await import('@rectify/backend-cpu')).cpuBackend()),
+  cpuEntry('cpu64', 'TypeScript over Float64Array (the browser entry of @rectify/backend-cpu)', async () => (await import('@rectify/backend-cpu')).cpuBackend({ dtype: 'float64' })),
   cpuWasm(true),
   cpuWasm(false),
   entry('webgpu', 'Rectify WGSL kernels, one dispatch per step (WebGPU)', webGpuMissing, async () => (await import('@rectify/backend-webgpu')).createWebGpuBackend()),
