@@ -1,11 +1,14 @@
 /**
  * Per-step time of `RAdamOptimizer.applyGradients` (from `@rectify/backend-tfjs`) against
  * tfjs' own `tf.train.adam(…).applyGradients`, on the same 1M-element float32 variable and
- * the same gradient, for the tfjs `cpu` and `wasm` backends.
+ * the same gradient, for the tfjs `cpu` and `wasm` backends; on `webgpu` (Dawn in Node),
+ * tfjs' Adam against core's `RAdam` on `tfjsBackend` with `@rectify/backend-webgpu`'s
+ * shared WGSL kernel (one dispatch per step) and with the stock-op graph
+ * (`fusedKernel: false`), each step timed until the GPU has finished it.
  *
  * ```sh
  * pnpm --filter @rectify/backend-tfjs build && pnpm --filter @rectify/bench build
- * node apps/bench/dist/tfjs-vs-adam.js [--json] [--size N] [--iterations K] [--backends wasm,cpu]
+ * node apps/bench/dist/tfjs-vs-adam.js [--json] [--size N] [--iterations K] [--backends wasm,cpu,webgpu]
  * ```
  *
  * Every optimizer is warmed up (past RAdam's un-rectified first steps), then timed in
@@ -18,16 +21,22 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { RAdamOptimizer } from '@rectify/backend-tfjs';
+import { RAdam } from '@rectify/core';
+import { RAdamOptimizer, tfjsBackend } from '@rectify/backend-tfjs';
 import { useWasmBackend } from '@rectify/backend-tfjs/wasm';
+import { useWebGpuBackend } from '@rectify/backend-tfjs/webgpu';
+import { loadNodeWebGpu } from '@rectify/conformance/node-webgpu';
 import * as tf from '@tensorflow/tfjs';
+
+type TfjsEngine = 'cpu' | 'wasm' | 'webgpu';
+const ENGINES: readonly TfjsEngine[] = ['cpu', 'wasm', 'webgpu'];
 
 interface Args {
   readonly json: boolean;
   readonly size: number;
   /** Timed rounds per backend; default 101 on wasm, 31 on cpu (Adam takes ~0.2 s a step there). */
   readonly iterations: number | undefined;
-  readonly backends: readonly ('cpu' | 'wasm')[];
+  readonly backends: readonly TfjsEngine[];
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -40,19 +49,19 @@ function parseArgs(argv: readonly string[]): Args {
   };
   const i = argv.indexOf('--backends');
   const backends = (i >= 0 ? (argv[i + 1] ?? '') : 'wasm,cpu').split(',');
-  for (const b of backends) if (b !== 'cpu' && b !== 'wasm') throw new Error(`--backends: unknown backend "${b}".`);
+  for (const b of backends) if (!(ENGINES as readonly string[]).includes(b)) throw new Error(`--backends: unknown backend "${b}".`);
   return {
     json: argv.includes('--json'),
     size: value('--size') ?? 1_000_000,
     iterations: value('--iterations'),
-    backends: backends as ('cpu' | 'wasm')[],
+    backends: backends as TfjsEngine[],
   };
 }
 
-/** One timed task: a name and a step to run. */
+/** One timed task: a name and a step to run (resolved once the step is complete). */
 interface Task {
   readonly name: string;
-  readonly step: () => void;
+  readonly step: () => void | Promise<void>;
   readonly samples: number[];
 }
 
@@ -64,7 +73,10 @@ interface BackendResult {
   readonly medianMs: Record<string, number>;
   /** RAdam (default options) over Adam, median of the per-round ratios: must be <= 1. */
   readonly ratio: number;
-  /** The same for RAdam with `nonFinite: 'propagate'` (no per-step readback). */
+  /**
+   * The same for RAdam with `nonFinite: 'propagate'` (no per-step readback); on `webgpu`,
+   * for RAdam on the stock-op graph instead of the shared kernel.
+   */
   readonly ratioPropagate: number;
   /** RAdam's median over Adam's median (the unpaired estimate). */
   readonly ratioOfMedians: number;
@@ -78,16 +90,83 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function activate(backend: 'cpu' | 'wasm'): Promise<void> {
+async function activate(backend: TfjsEngine): Promise<void> {
   // In Node the wasm backend loads its .wasm binaries from disk: useWasmBackend finds them.
   if (backend === 'wasm') return useWasmBackend();
+  if (backend === 'webgpu') {
+    const webgpu = await loadNodeWebGpu();
+    if (webgpu.unavailable !== undefined) throw new Error(webgpu.unavailable);
+    return useWebGpuBackend({ gpu: webgpu.gpu });
+  }
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} is unavailable.`);
   await tf.ready();
 }
 
-async function measure(backend: 'cpu' | 'wasm', args: Args): Promise<BackendResult> {
+/** What a webgpu step is timed to: tfjs' queued commands submitted and finished by the GPU. */
+interface TfjsWebGpuQueue {
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+  readonly device: { readonly queue: { onSubmittedWorkDone(): Promise<void> } };
+}
+
+/** Resolves once the GPU has finished everything tfjs queued so far. */
+async function gpuFinished(): Promise<void> {
+  const backend = tf.backend() as unknown as TfjsWebGpuQueue;
+  backend.ensureCommandEncoderReady();
+  backend.endComputePassEncoder();
+  backend.submitQueue();
+  await backend.device.queue.onSubmittedWorkDone();
+}
+
+/**
+ * The tasks timed on `backend`: tfjs' Adam first, then RAdam with default options, then
+ * the variant of {@link BackendResult.ratioPropagate}; and what disposes them.
+ */
+function tasksFor(backend: TfjsEngine, variable: tf.Variable, gradient: tf.Tensor): { tasks: Task[]; dispose: () => void } {
+  // The list form: both optimizers take it (Adam's typings reject a plain tensor map).
+  const grads = [{ name: variable.name, tensor: gradient }];
+  const adam = tf.train.adam(1e-3);
+  if (backend === 'webgpu') {
+    // tf.Optimizer steps are synchronous, and a synchronous read stalls on a GPU: core's
+    // asynchronous RAdam over tfjs' variables is what runs the shared kernel there.
+    const shared = new RAdam(tfjsBackend({ synchronous: false }), { lr: 1e-3 });
+    const stockOps = new RAdam(tfjsBackend({ synchronous: false, fusedKernel: false }), { lr: 1e-3 });
+    // Both update the same variable, alternately: each keeps its own moments.
+    shared.registerTrainableWeights({ w: variable });
+    stockOps.registerTrainableWeights({ w: variable });
+    return {
+      tasks: [
+        { name: 'tf.train.adam', step: async () => (adam.applyGradients(grads), gpuFinished()), samples: [] },
+        { name: 'RAdam, shared WGSL kernel', step: async () => (await shared.step({ w: gradient }), gpuFinished()), samples: [] },
+        { name: 'RAdam, stock ops (fusedKernel: false)', step: async () => (await stockOps.step({ w: gradient }), gpuFinished()), samples: [] },
+      ],
+      dispose: () => {
+        adam.dispose();
+        shared.dispose();
+        stockOps.dispose();
+      },
+    };
+  }
+  const radam = new RAdamOptimizer({ lr: 1e-3 });
+  const radamPropagate = new RAdamOptimizer({ lr: 1e-3, nonFinite: 'propagate' });
+  return {
+    tasks: [
+      { name: 'tf.train.adam', step: () => adam.applyGradients(grads), samples: [] },
+      { name: 'RAdamOptimizer', step: () => radam.applyGradients(grads), samples: [] },
+      { name: "RAdamOptimizer (nonFinite: 'propagate')", step: () => radamPropagate.applyGradients(grads), samples: [] },
+    ],
+    dispose: () => {
+      adam.dispose();
+      radam.dispose();
+      radamPropagate.dispose();
+    },
+  };
+}
+
+async function measure(backend: TfjsEngine, args: Args): Promise<BackendResult> {
   await activate(backend);
-  const iterations = args.iterations ?? (backend === 'wasm' ? 101 : 31);
+  const iterations = args.iterations ?? (backend === 'cpu' ? 31 : 101);
   const n = args.size;
   const init = new Float32Array(n);
   const grad = new Float32Array(n);
@@ -97,34 +176,22 @@ async function measure(backend: 'cpu' | 'wasm', args: Args): Promise<BackendResu
   }
   const variable = tf.variable(tf.tensor1d(init), true, `bench_w_${backend}`);
   const gradient = tf.tensor1d(grad);
-  // The list form: both optimizers take it (Adam's typings reject a plain tensor map).
-  const grads = [{ name: variable.name, tensor: gradient }];
-
-  const adam = tf.train.adam(1e-3);
-  const radam = new RAdamOptimizer({ lr: 1e-3 });
-  const radamPropagate = new RAdamOptimizer({ lr: 1e-3, nonFinite: 'propagate' });
-  const tasks: Task[] = [
-    { name: 'tf.train.adam', step: () => adam.applyGradients(grads), samples: [] },
-    { name: 'RAdamOptimizer', step: () => radam.applyGradients(grads), samples: [] },
-    { name: "RAdamOptimizer (nonFinite: 'propagate')", step: () => radamPropagate.applyGradients(grads), samples: [] },
-  ];
+  const { tasks, dispose } = tasksFor(backend, variable, gradient);
   // Warm-up: kernels, allocator, JIT, and RAdam past its un-rectified first steps.
-  for (let i = 0; i < 10; i++) for (const task of tasks) task.step();
+  for (let i = 0; i < 10; i++) for (const task of tasks) await task.step();
   const before = tf.memory().numTensors;
   for (let round = 0; round < iterations; round++) {
     for (let k = 0; k < tasks.length; k++) {
       const task = tasks[(round + k) % tasks.length]!;
       const start = performance.now();
-      task.step();
+      await task.step();
       task.samples.push(performance.now() - start);
     }
   }
   const after = tf.memory().numTensors;
-  if (!Number.isFinite(variable.dataSync()[0]!)) throw new Error('the benchmark diverged');
+  if (!Number.isFinite((await variable.data())[0]!)) throw new Error('the benchmark diverged');
 
-  adam.dispose();
-  radam.dispose();
-  radamPropagate.dispose();
+  dispose();
   tf.dispose([variable, gradient]);
 
   const [adamTask, radamTask, propagateTask] = tasks as [Task, Task, Task];
@@ -157,9 +224,10 @@ function printTable(results: readonly BackendResult[]): void {
   console.log();
   for (const r of results) {
     const verdict = r.ratio <= 1 ? 'OK (<= 1.0)' : 'SLOWER than Adam';
+    const variant = r.backend === 'webgpu' ? 'on stock ops' : "with nonFinite 'propagate'";
     console.log(
       `tfjs-${r.backend}: RAdam / Adam = ${r.ratio.toFixed(3)} ${verdict} (paired; ratio of medians ` +
-        `${r.ratioOfMedians.toFixed(3)}); with nonFinite 'propagate' ${r.ratioPropagate.toFixed(3)} ` +
+        `${r.ratioOfMedians.toFixed(3)}); ${variant} ${r.ratioPropagate.toFixed(3)} ` +
         `(${r.size.toLocaleString('en-US')} elements, ${r.iterations} timed rounds, ` +
         `tensors ${r.numTensors.before} -> ${r.numTensors.after})`,
     );
