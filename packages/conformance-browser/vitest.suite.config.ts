@@ -1,7 +1,8 @@
+/// <reference types="@vitest/browser/providers/playwright" />
 import { existsSync } from 'node:fs';
 import { REQUIRE_ALL_BACKENDS_VARIABLE } from '@rectify/conformance';
 import { defineConfig } from 'vitest/config';
-import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './test/chromium.js';
 
 /**
  * The whole conformance suite (`describeBackendConformance`) inside headless Chromium:

@@ -3,7 +3,7 @@
  * every backend a file creates.
  */
 import { createWebGpuBackend, type WebGpuBackend } from '@rectify/backend-webgpu';
-import { CHROMIUM } from '../chromium.js';
+import { CHROMIUM } from '../test/chromium.js';
 import { webGpuMissing } from '../page/backends.js';
 
 /**
