@@ -1,10 +1,10 @@
 /// <reference types="@webgpu/types" />
 import { cpuBackend } from '@rectify/backend-cpu';
 import { RAdam, RectifyError } from '@rectify/core';
-import { runSoak } from '@rectify/conformance';
 import { describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/index.js';
 import { nodeWebGpu, sharedDevice, testBackend } from './helpers/node-webgpu.js';
+import { SOAK_TIMEOUT, expectFlatResourcesOverSoak } from './helpers/soak.js';
 import { expectUpdateMatchesReference, scalars, values } from './helpers/twin.js';
 
 const gpu = nodeWebGpu.unavailable === undefined ? describe : describe.skip;
@@ -222,12 +222,8 @@ gpu('webgpu: reductions', () => {
 
 gpu('webgpu: memory', () => {
   it('resource counts stay flat over a soak and return to the baseline after the optimizer is disposed', async () => {
-    const result = await runSoak(() => testBackend(), { steps: 300, size: 5000, tensors: 4, warmupSteps: 20 });
-    const { beforeOptimizer, afterFirstStep, atEnd, afterDispose } = result.resources;
-    expect(atEnd).toEqual(afterFirstStep);
-    expect(afterDispose).toEqual(beforeOptimizer);
-    expect(afterFirstStep).toMatchObject({ tensors: 16, pages: 1 });
-  }, 300_000);
+    await expectFlatResourcesOverSoak(() => testBackend());
+  }, SOAK_TIMEOUT);
 
   it('capture is free and copy-on-write: a write or an update after it never reaches the copy', async () => {
     const backend = await testBackend();

@@ -15,26 +15,12 @@ import { describeUnavailable } from '@rectify/conformance/vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 import { PAGE_BACKENDS } from '../page/backends.js';
 import type { CheckResult } from '../page/conformance.js';
 import type { PageReport } from '../page/main.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const CONFIG = fileURLToPath(new URL('../page/vite.config.ts', import.meta.url));
-/**
- * The browser test's flags, plus WebGPU: headless Chromium exposes `navigator.gpu` (on
- * SwiftShader) only with `--enable-unsafe-webgpu`; WebGL2 and WebGL need no flag (ANGLE
- * on SwiftShader), `--disable-gpu` notwithstanding.
- */
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--enable-unsafe-webgpu',
-];
 /** One backend's whole page run (every golden case on a software GPU). */
 const PAGE_TIMEOUT = 300_000;
 
@@ -59,7 +45,7 @@ if (missing !== undefined) {
     // No file watching, no hot reload: the page is opened, run and read, never edited.
     server = await createServer({ configFile: CONFIG, logLevel: 'error', server: { host: '127.0.0.1', port: 0, hmr: false, watch: null } });
     await server.listen();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS] });
   }, 180_000);
 
   afterAll(async () => {

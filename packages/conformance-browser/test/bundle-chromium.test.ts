@@ -15,8 +15,8 @@ import { describeUnavailable } from '@rectify/conformance/vitest';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 
 /** One step of RAdam on 8 weights, split across the workers where there are any (4-element chunks). */

@@ -8,4 +8,3 @@
 export { bundledGoldenPath, loadGoldenFile, radamGoldenCases, schedulerGoldenCases, type BundledGolden } from './golden-files.js';
 export * from './portable.js';
 export { runReplayCli, type BackendRegistry } from './cli.js';
-export { runSoak, type SoakOptions, type SoakResult } from './soak.js';

@@ -19,9 +19,12 @@ export interface SoakResult {
   readonly steps: number;
   readonly elements: number;
   readonly stepsPerSecond: number;
-  /** Resident set size after the last step minus after warm-up, in bytes. */
+  /** Resident set size after the last step minus after warm-up, in bytes; `NaN` in a browser page (no such figure). */
   readonly rssGrowthBytes: number;
-  /** JS heap used after the last step minus after warm-up, in bytes (after GC when exposed). */
+  /**
+   * JS heap used after the last step minus after warm-up, in bytes (after GC when exposed);
+   * in a browser page Chromium's `performance.memory`, elsewhere `NaN`.
+   */
   readonly heapGrowthBytes: number;
   /**
    * `backend.resourceCounts()` before the optimizer existed (after a throw-away optimizer
@@ -35,10 +38,14 @@ export interface SoakResult {
   };
 }
 
+/** What the host process holds now: Node's figures, or what a browser page can tell. */
 function memory(): { rss: number; heap: number } {
   (globalThis as { gc?: () => void }).gc?.();
-  const usage = process.memoryUsage();
-  return { rss: usage.rss, heap: usage.heapUsed };
+  const usage = (globalThis as { process?: { memoryUsage?: () => NodeJS.MemoryUsage } }).process?.memoryUsage?.();
+  if (usage !== undefined) return { rss: usage.rss, heap: usage.heapUsed };
+  // A page has no resident set size; Chromium's non-standard `performance.memory` has the heap.
+  const heap = (performance as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize;
+  return { rss: NaN, heap: heap ?? NaN };
 }
 
 /** Steps of the throw-away optimizer: past the un-rectified first steps, into the rectified ones. */

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { radamRun } from './arbitraries.js';
 import { radamGoldenMismatches, schedulerGoldenMismatches } from './golden-check.js';
-import { radamGoldenCases, schedulerGoldenCases } from './golden-files.js';
+import { radamGoldenCases, schedulerGoldenCases } from '#bundled-goldens';
 import { replayRadamCase, replaySchedulerCase, type BackendFactory, type RadamReplay } from './replay.js';
 import { expectRejectedUnchanged, foreignValueFor, snapshot, trainedFixture, B, W, type Fixture } from './fixture.js';
 import { describeIntegrity } from './integrity.js';
