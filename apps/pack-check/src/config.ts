@@ -111,6 +111,9 @@ export const SNIPPETS: Readonly<Record<string, SnippetConfig>> = {
     prelude: 'const gradient = new Float32Array(1_000_000).fill(0.5);',
   },
   'packages/backend-onnx/README.md § The portable step graph: `exportRAdamStep(options, path)` / `buildRAdamStepModel(options)`': {},
+  'packages/backend-onnx-web/README.md § @rectify/backend-onnx-web': {
+    prelude: 'const gradient = new Float32Array(1_000_000).fill(0.5);',
+  },
   'packages/backend-gpujs/README.md § @rectify/backend-gpujs': {
     prelude: 'const initialWeights = new Float32Array(256 * 128).fill(1);\nconst gradient = new Float32Array(256 * 128).fill(0.5);',
   },

@@ -109,6 +109,14 @@ function cpuWasm(isolated: boolean): PageBackendEntry {
 export const PAGE_BACKENDS: readonly PageBackendEntry[] = [
   cpuWasm(true),
   cpuWasm(false),
+  {
+    name: 'onnx-web',
+    description: 'ONNX Runtime Web, wasm execution provider (the step as an ONNX graph)',
+    requiresGpu: false,
+    // WebAssembly runs in every page this test opens: nothing to be missing.
+    unavailableReason: async () => undefined,
+    create: async () => (await import('@rectify/backend-onnx-web')).onnxWebBackend(),
+  },
   entry('webgpu', 'Rectify WGSL kernels, one dispatch per step (WebGPU)', webGpuMissing, async () => (await import('@rectify/backend-webgpu')).createWebGpuBackend()),
   entry('gpujs-webgpu', 'gpu.js WGSL compute shaders (WebGPU)', webGpuMissing, () => gpujsIn('webgpu')),
   entry('gpujs-webgl2', 'gpu.js GLSL fragment shaders (WebGL2)', glMissing('webgl2'), () => gpujsIn('webgl2')),
