@@ -51,6 +51,24 @@ describe('onnxWebBackend', () => {
     backend.dispose();
   });
 
+  it('completes a step that runs two step graphs (one tensor rectified, one not)', { timeout: 20_000 }, async () => {
+    // onnxruntime-web 1.30 never settles runs of two sessions in flight together: the
+    // backend must issue them one at a time. With betas (0.9, 0.999)... beta2 0.9 here:
+    // rho_t > 5 from step 6, so `a`'s 7th step is rectified while `b`'s first is not.
+    const backend = onnxWebBackend({ dtype: 'float64' });
+    const a = Float64Array.of(1, 2);
+    const b = Float64Array.of(5);
+    const opt = new RAdam(backend, { lr: 0.1, betas: [0.9, 0.9] });
+    opt.registerTrainableWeights({ a: backend.wrap(a), b: backend.wrap(b) });
+    for (let t = 0; t < 6; t++) await opt.step({ a: backend.wrap(Float64Array.of(1, 1)) });
+    const aBefore = [...a];
+    await opt.step({ a: backend.wrap(Float64Array.of(1, 1)), b: backend.wrap(Float64Array.of(2)) });
+    const m = 0.1 * 2;
+    expect(b[0]).toBeCloseTo(5 - (0.1 * m) / 0.1, 12); // unrectified first step of b
+    expect(a[0]).toBeLessThan(aBefore[0]!); // a moved on its rectified step
+    backend.dispose();
+  });
+
   it('refuses bad options with a RectifyError naming the option, leaving ort.env unchanged', () => {
     const threads = ort.env.wasm.numThreads;
     const paths = ort.env.wasm.wasmPaths;

@@ -59,6 +59,13 @@ export interface OnnxRuntimeBackendOptions<N extends string = string> {
    * run returns fresh outputs and the backend copies them into the tensors.
    */
   readonly outputsInPlace?: boolean;
+  /**
+   * Whether runs of different sessions may be in flight together. `true` (default,
+   * onnxruntime-node): a step issues up to 32 runs before awaiting them. `false`
+   * (onnxruntime-web 1.30, whose wasm runs of two sessions in flight together never settle):
+   * each run is awaited before the next is issued.
+   */
+  readonly concurrentRuns?: boolean;
 }
 
 /**
@@ -188,7 +195,8 @@ export function createOnnxBackend<N extends string = 'onnx' | 'onnx64'>(
   }
   const chunkSize = positiveInteger('chunkSize', options.chunkSize, DEFAULT_CHUNK_SIZE);
   const names = options.names ?? ({ float32: 'onnx', float64: 'onnx64' } as { float32: N; float64: N });
-  return new OnnxRuntimeBackend<N>(ort, dtype, names[dtype], chunkSize, options.sessionOptions, options.outputsInPlace ?? true);
+  const runsPerGroup = (options.concurrentRuns ?? true) ? RUNS_PER_GROUP : 1;
+  return new OnnxRuntimeBackend<N>(ort, dtype, names[dtype], chunkSize, options.sessionOptions, options.outputsInPlace ?? true, runsPerGroup);
 }
 
 const REDUCTIONS: Record<Reduction, (dtype: 'float32' | 'float64') => Uint8Array> = {
@@ -204,6 +212,8 @@ class OnnxRuntimeBackend<N extends string> implements OnnxBackend<FloatArray, N>
   readonly #ort: OrtRuntime;
   /** Outputs are written into preallocated fetches (else copied from fresh ones). */
   readonly #outputsInPlace: boolean;
+  /** Runs issued before awaiting them (see {@link RUNS_PER_GROUP}; 1 without concurrent runs). */
+  readonly #runsPerGroup: number;
   readonly #ArrayType: Float32ArrayConstructor | Float64ArrayConstructor;
   /** Tensors below this many elements are packed into one staging buffer per step. */
   readonly #packBelow: number;
@@ -216,9 +226,10 @@ class OnnxRuntimeBackend<N extends string> implements OnnxBackend<FloatArray, N>
   #busy = false;
   #disposed = false;
 
-  constructor(ort: OrtRuntime, dtype: 'float32' | 'float64', name: N, chunkSize: number, sessionOptions: OrtSessionOptions, outputsInPlace: boolean) {
+  constructor(ort: OrtRuntime, dtype: 'float32' | 'float64', name: N, chunkSize: number, sessionOptions: OrtSessionOptions, outputsInPlace: boolean, runsPerGroup: number) {
     this.#ort = ort;
     this.#outputsInPlace = outputsInPlace;
+    this.#runsPerGroup = runsPerGroup;
     this.dtype = dtype;
     this.name = name;
     this.chunkSize = chunkSize;
@@ -423,15 +434,15 @@ class OnnxRuntimeBackend<N extends string> implements OnnxBackend<FloatArray, N>
   }
 
   /**
-   * Issues `runs` in groups of {@link RUNS_PER_GROUP} without awaiting each, and says whether
+   * Issues `runs` in groups of {@link RUNS_PER_GROUP} (or one by one) without awaiting each, and says whether
    * every flag is finite. Every run of a group settles before a failure is thrown, so no run
    * is still writing when the caller hears of it; every run happens even after a non-finite
    * one (the contract applies the whole step).
    */
   async #runAll(runs: readonly StepRun[]): Promise<boolean> {
     let finite = true;
-    for (let start = 0; start < runs.length; start += RUNS_PER_GROUP) {
-      const group = runs.slice(start, start + RUNS_PER_GROUP);
+    for (let start = 0; start < runs.length; start += this.#runsPerGroup) {
+      const group = runs.slice(start, start + this.#runsPerGroup);
       const settled = await Promise.allSettled(group.map(({ session, feeds, fetches }) => (fetches === undefined ? session.run(feeds) : session.run(feeds, fetches))));
       for (const result of settled) if (result.status === 'rejected') throw result.reason;
       settled.forEach((result, i) => {
