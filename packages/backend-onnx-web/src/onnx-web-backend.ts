@@ -91,7 +91,7 @@ export function onnxWebBackend(options: OnnxWebBackendOptions = {}): OnnxWebBack
     names: { float32: 'onnx-web', float64: 'onnx-web64' },
     // ONNX Runtime Web 1.30 hands preallocated CPU outputs back unchanged.
     outputsInPlace: false,
-    // Runs of two sessions in flight together never settle on onnxruntime-web 1.30's wasm
+    // Runs of two sessions in flight together fail or never settle on onnxruntime-web 1.30 wasm
     // EP (a step of two kinds, e.g. one tensor rectified and one not): one run at a time.
     concurrentRuns: false,
   });

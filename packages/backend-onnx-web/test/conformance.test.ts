@@ -6,7 +6,7 @@ import { onnxWebBackend } from '../src/index.js';
 // is ever "unavailable", so RECTIFY_REQUIRE_ALL_BACKENDS has nothing to turn into a failure.
 // Generous timeout: WebAssembly sessions are created per backend, and a 2-core machine
 // shared with other packages' tests runs the 200-run properties slowly.
-const timeout = Number(process.env.ONNX_WEB_TIMEOUT ?? 120_000);
+const timeout = 120_000;
 
 describeBackendConformance('onnx-web', () => onnxWebBackend(), {
   referenceBackend: () => cpuBackend({ dtype: 'float64' }),

@@ -62,7 +62,7 @@ export interface OnnxRuntimeBackendOptions<N extends string = string> {
   /**
    * Whether runs of different sessions may be in flight together. `true` (default,
    * onnxruntime-node): a step issues up to 32 runs before awaiting them. `false`
-   * (onnxruntime-web 1.30, whose wasm runs of two sessions in flight together never settle):
+   * (onnxruntime-web 1.30: wasm runs of two sessions in flight together fail or never settle):
    * each run is awaited before the next is issued.
    */
   readonly concurrentRuns?: boolean;
