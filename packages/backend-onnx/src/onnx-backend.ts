@@ -1,4 +1,4 @@
-import { RectifyError, type FloatArray } from '@rectify/core';
+import { RectifyError } from '@rectify/core';
 import ort from 'onnxruntime-node';
 import type { OrtSessionOptions } from './ort-runtime.js';
 import { createOnnxBackend, type OnnxBackend } from './runtime-backend.js';
@@ -83,10 +83,6 @@ export function onnxBackend(options: { dtype: 'float64' } & OnnxBackendOptions):
 export function onnxBackend(options?: { dtype?: 'float32' } & OnnxBackendOptions): OnnxBackend<Float32Array>;
 export function onnxBackend(options?: OnnxBackendOptions): OnnxBackend;
 export function onnxBackend(options: OnnxBackendOptions = {}): OnnxBackend {
-  const dtype = options.dtype ?? 'float32';
-  if (dtype !== 'float32' && dtype !== 'float64') {
-    throw invalidOption('dtype', `must be "float32" or "float64", got ${String(dtype)}.`);
-  }
   const threads = options.intraOpNumThreads;
   if (threads !== undefined && (!Number.isSafeInteger(threads) || threads < 0)) {
     throw invalidOption('intraOpNumThreads', `must be a non-negative integer (0: ONNX Runtime's default), got ${threads}.`);
@@ -100,8 +96,8 @@ export function onnxBackend(options: OnnxBackendOptions = {}): OnnxBackend {
     ...(threads === undefined ? {} : { intraOpNumThreads: threads }),
     extra: withSpinning(options.sessionOptions?.extra, options.allowSpinning ?? false),
   };
-  // chunkSize is validated there, before anything is created.
-  return createOnnxBackend(ort, { dtype, chunkSize: options.chunkSize, sessionOptions }) as OnnxBackend;
+  // dtype and chunkSize are validated there, before anything is created.
+  return createOnnxBackend(ort, { dtype: options.dtype, chunkSize: options.chunkSize, sessionOptions }) as OnnxBackend;
 }
 
 /**
