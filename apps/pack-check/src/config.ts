@@ -40,10 +40,11 @@ export const BROWSER_SPECIFIERS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Packages with native addons (`.node` files): a Node bundle keeps them external, as a user
- * bundling for Node must (esbuild cannot inline a shared library).
+ * Packages a Node bundle keeps external, as a user bundling for Node must: those with
+ * native addons (`.node` files: esbuild cannot inline a shared library), and
+ * onnxruntime-web, which loads its `.wasm` from its own package folder.
  */
-export const NATIVE_PACKAGES: readonly string[] = ['onnxruntime-node', 'webgpu', 'gl'];
+export const NATIVE_PACKAGES: readonly string[] = ['onnxruntime-node', 'onnxruntime-web', 'webgpu', 'gl'];
 
 const DAWN = 'needs a WebGPU adapter (Dawn on a Vulkan driver): the backend conformance suites run this path';
 
