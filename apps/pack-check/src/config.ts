@@ -42,10 +42,11 @@ export const BROWSER_SPECIFIERS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Packages with native addons (`.node` files): a Node bundle keeps them external, as a user
- * bundling for Node must (esbuild cannot inline a shared library).
+ * Packages a Node bundle keeps external, as a user bundling for Node must: those with
+ * native addons (`.node` files: esbuild cannot inline a shared library), and
+ * onnxruntime-web, which loads its `.wasm` from its own package folder.
  */
-export const NATIVE_PACKAGES: readonly string[] = ['onnxruntime-node', 'webgpu', 'gl'];
+export const NATIVE_PACKAGES: readonly string[] = ['onnxruntime-node', 'onnxruntime-web', 'webgpu', 'gl'];
 
 const DAWN = 'needs a WebGPU adapter (Dawn on a Vulkan driver): the backend conformance suites run this path';
 
@@ -113,6 +114,9 @@ export const SNIPPETS: Readonly<Record<string, SnippetConfig>> = {
     prelude: 'const gradient = new Float32Array(1_000_000).fill(0.5);',
   },
   'packages/backend-onnx/README.md § The portable step graph: `exportRAdamStep(options, path)` / `buildRAdamStepModel(options)`': {},
+  'packages/backend-onnx-web/README.md § @rectify/backend-onnx-web': {
+    prelude: 'const gradient = new Float32Array(1_000_000).fill(0.5);',
+  },
   'packages/backend-gpujs/README.md § @rectify/backend-gpujs': {
     prelude: 'const initialWeights = new Float32Array(256 * 128).fill(1);\nconst gradient = new Float32Array(256 * 128).fill(0.5);',
   },

@@ -7,13 +7,14 @@ import type { BackendEntry } from './backend-entry.js';
 import { cpuEntries } from './cpu.js';
 import { gpujsEntries } from './gpujs.js';
 import { onnxEntries } from './onnx.js';
+import { onnxWebEntries } from './onnx-web.js';
 import { tfjsEntries } from './tfjs.js';
 import { webgpuEntries } from './webgpu.js';
 
 export type { BackendEntry } from './backend-entry.js';
 
 /** All backends, in the order tables list them (the reference `cpu64` first among CPU ones). */
-export const backendEntries: readonly BackendEntry[] = [...cpuEntries, ...tfjsEntries, ...onnxEntries, ...webgpuEntries, ...gpujsEntries];
+export const backendEntries: readonly BackendEntry[] = [...cpuEntries, ...tfjsEntries, ...onnxEntries, ...onnxWebEntries, ...webgpuEntries, ...gpujsEntries];
 
 /** The entry called `name`, or `undefined`. */
 export function findBackend(name: string): BackendEntry | undefined {

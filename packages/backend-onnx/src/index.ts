@@ -8,42 +8,14 @@
  *   options as an `.onnx` file any ONNX Runtime can run.
  * - {@link buildRAdamKernelModel}: the option-free update graph driven by core's
  *   `RAdamScalars` (what the backend runs).
+ * - {@link createOnnxBackend}: the same backend over any ONNX Runtime module you pass in.
+ *
+ * The graph builders alone are `@rectify/backend-onnx/graph`, the runtime-agnostic backend
+ * `@rectify/backend-onnx/runtime`: neither imports `onnxruntime-node` or `node:fs`.
  *
  * @packageDocumentation
  */
-export { onnxBackend, type OnnxBackend, type OnnxBackendOptions } from './onnx-backend.js';
-export { OnnxTensor } from './onnx-tensor.js';
-export { liveOnnxSessions } from './sessions.js';
+export { onnxBackend, type OnnxBackendOptions } from './onnx-backend.js';
 export { exportRAdamStep } from './export.js';
-export {
-  PORTABLE_SCALAR_INPUTS,
-  buildRAdamStepModel,
-  type PortableModelOptions,
-  type PortableStepOptions,
-} from './portable-step-graph.js';
-export {
-  KERNEL_NON_FINITE_OUTPUT,
-  KERNEL_SCALAR_INPUTS,
-  STEP_OUTPUTS,
-  STEP_TENSOR_INPUTS,
-  buildRAdamKernelModel,
-  kernelScalarValues,
-  kernelStages,
-  type KernelStages,
-} from './step-graph.js';
-export {
-  NON_FINITE_OUTPUT,
-  REDUCTION_INPUT,
-  SUM_OF_SQUARES_OUTPUT,
-  buildNonFiniteProbeModel,
-  buildSumOfSquaresModel,
-} from './reduction-graph.js';
-export {
-  GraphBuilder,
-  IR_VERSION,
-  OPSET_VERSION,
-  type AttributeValue,
-  type DeclaredShape,
-  type OnnxElementType,
-} from './graph-builder.js';
-export { ONNX_SCHEMA_JSON, onnxMessage, type OnnxMessageName } from './onnx-schema.js';
+export * from './runtime.js';
+export * from './graph.js';

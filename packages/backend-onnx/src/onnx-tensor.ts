@@ -1,11 +1,13 @@
 import { RectifyError, type FloatArray } from '@rectify/core';
-import ort from 'onnxruntime-node';
+import type { Tensor } from 'onnxruntime-common';
+import type { OrtRuntime } from './ort-runtime.js';
 
 /**
  * A tensor of the ONNX backend: a typed array (`Float32Array` or `Float64Array`), its shape,
- * and cached `ort.Tensor` views over the same memory. Nothing is copied to hand the tensor
- * to ONNX Runtime: the views share `data`'s buffer, and the step graph writes its outputs
- * straight back into it, so `data` is updated in place by every optimizer step.
+ * and cached `Tensor` views (of its backend's ONNX Runtime) over the same memory. Nothing is copied to hand the tensor
+ * to ONNX Runtime: the views share `data`'s buffer, and every optimizer step updates `data`
+ * in place (onnxruntime-node writes the step graph's outputs straight into it; on
+ * onnxruntime-web, whose runs copy through WebAssembly memory, the backend copies them back).
  *
  * A tensor stops being usable (see {@link OnnxTensor.live}) once the backend has released
  * it (`disposeTensor`) or its memory is gone (a detached or shrunk buffer).
@@ -22,17 +24,23 @@ export class OnnxTensor<A extends FloatArray = FloatArray> {
   readonly data: A;
   /** Dimensions (row-major); their product is `data.length`. */
   readonly shape: readonly number[];
+  /**
+   * The ONNX Runtime module whose `Tensor`s the views are. A backend accepts only tensors of
+   * its own runtime: an `onnxruntime-node` tensor cannot feed an `onnxruntime-web` session.
+   */
+  readonly runtime: OrtRuntime;
   /** `data.length` when wrapped: a detached buffer reads 0, a resized one another length. */
   readonly #length: number;
   #released = false;
-  #ortTensor: ort.Tensor | undefined;
+  #ortTensor: Tensor | undefined;
   #chunkSize = 0;
-  #chunks: readonly ort.Tensor[] = [];
+  #chunks: readonly Tensor[] = [];
 
-  /** Wraps `data` (not copied) with `shape`; the caller checks that the sizes agree. */
-  constructor(data: A, shape: readonly number[]) {
+  /** Wraps `data` (not copied) with `shape` for `runtime`; the caller checks that the sizes agree. */
+  constructor(data: A, shape: readonly number[], runtime: OrtRuntime) {
     this.data = data;
     this.shape = Object.freeze([...shape]);
+    this.runtime = runtime;
     this.#length = data.length;
   }
 
@@ -56,30 +64,30 @@ export class OnnxTensor<A extends FloatArray = FloatArray> {
   }
 
   /**
-   * An `ort.Tensor` of this tensor's shape over the same memory (created once).
+   * A `Tensor` of this tensor's runtime and shape over the same memory (created once).
    *
    * @throws RectifyError `INVALID_TENSOR` when the tensor is not {@link OnnxTensor.live}.
    */
-  get ortTensor(): ort.Tensor {
+  get ortTensor(): Tensor {
     this.#assertLive();
-    this.#ortTensor ??= new ort.Tensor(this.dtype, this.data, [...this.shape]);
+    this.#ortTensor ??= new this.runtime.Tensor(this.dtype, this.data, [...this.shape]);
     return this.#ortTensor;
   }
 
   /**
-   * Flat `ort.Tensor` views over consecutive runs of `chunkSize` elements (the last one
+   * Flat `Tensor` views over consecutive runs of `chunkSize` elements (the last one
    * shorter), sharing this tensor's memory. Cached for the last `chunkSize` asked for, so a
    * step allocates nothing here.
    *
    * @throws RectifyError `INVALID_TENSOR` when the tensor is not {@link OnnxTensor.live}.
    */
-  chunks(chunkSize: number): readonly ort.Tensor[] {
+  chunks(chunkSize: number): readonly Tensor[] {
     this.#assertLive();
     if (chunkSize !== this.#chunkSize) {
-      const views: ort.Tensor[] = [];
+      const views: Tensor[] = [];
       for (let start = 0; start < this.data.length; start += chunkSize) {
         const end = Math.min(this.data.length, start + chunkSize);
-        views.push(new ort.Tensor(this.dtype, this.data.subarray(start, end) as A, [end - start]));
+        views.push(new this.runtime.Tensor(this.dtype, this.data.subarray(start, end) as A, [end - start]));
       }
       this.#chunks = views;
       this.#chunkSize = chunkSize;

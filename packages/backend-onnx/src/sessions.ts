@@ -1,4 +1,5 @@
-import ort from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-common';
+import type { OrtRuntime, OrtSessionOptions } from './ort-runtime.js';
 
 let live = 0;
 
@@ -21,24 +22,27 @@ export function liveOnnxSessions(): number {
 }
 
 /**
- * Lazily created, owned `ort.InferenceSession`s, one per graph name. Creation is
+ * Lazily created, owned `InferenceSession`s of one {@link OrtRuntime}, one per graph name. Creation is
  * asynchronous; a graph asked for twice while its session is being created shares the
  * same promise, so each graph gets exactly one session.
  *
  * @example
  * ```ts
- * const sessions = new SessionSet<'step'>({ executionProviders: ['cpu'] });
+ * const sessions = new SessionSet<'step'>(ort, { executionProviders: ['cpu'] });
  * const session = await sessions.get('step', () => buildRAdamKernelModel('float32'));
  * sessions.releaseAll();
  * ```
  */
 export class SessionSet<K extends string> {
-  readonly #options: ort.InferenceSession.SessionOptions;
-  readonly #pending = new Map<K, Promise<ort.InferenceSession>>();
-  readonly #ready = new Map<K, ort.InferenceSession>();
+  readonly #ort: OrtRuntime;
+  readonly #options: OrtSessionOptions;
+  readonly #pending = new Map<K, Promise<InferenceSession>>();
+  readonly #ready = new Map<K, InferenceSession>();
   #released = false;
 
-  constructor(options: ort.InferenceSession.SessionOptions) {
+  /** Sessions of runtime `ort`, each created with `options`. */
+  constructor(ort: OrtRuntime, options: OrtSessionOptions) {
+    this.#ort = ort;
     this.#options = options;
   }
 
@@ -48,10 +52,10 @@ export class SessionSet<K extends string> {
   }
 
   /** The session of graph `key`, created from `model()` the first time. */
-  get(key: K, model: () => Uint8Array): Promise<ort.InferenceSession> {
+  get(key: K, model: () => Uint8Array): Promise<InferenceSession> {
     let session = this.#pending.get(key);
     if (session === undefined) {
-      session = ort.InferenceSession.create(model(), this.#options).then((created) => {
+      session = this.#ort.InferenceSession.create(model(), this.#options).then((created) => {
         live++;
         // Released while it was being created: release it now rather than leak it.
         if (this.#released) release(created);
@@ -74,8 +78,9 @@ export class SessionSet<K extends string> {
   }
 }
 
-function release(session: ort.InferenceSession): void {
+function release(session: InferenceSession): void {
   live--;
-  // The native session is freed synchronously inside release(); its promise only reports.
+  // onnxruntime-node frees the native session synchronously inside release(), and
+  // onnxruntime-web its WebAssembly one; the promise only reports.
   void session.release();
 }

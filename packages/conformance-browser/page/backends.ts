@@ -140,6 +140,7 @@ export const PAGE_BACKENDS: readonly PageBackendEntry[] = [
   cpuEntry('cpu64', 'TypeScript over Float64Array (the browser entry of @rectify/backend-cpu)', async () => (await import('@rectify/backend-cpu')).cpuBackend({ dtype: 'float64' })),
   cpuWasm(true),
   cpuWasm(false),
+  cpuEntry('onnx-web', 'ONNX Runtime Web, wasm execution provider (the step as an ONNX graph)', async () => (await import('@rectify/backend-onnx-web')).onnxWebBackend()),
   entry('webgpu', 'Rectify WGSL kernels, one dispatch per step (WebGPU)', webGpuMissing, async () => (await import('@rectify/backend-webgpu')).createWebGpuBackend()),
   entry('gpujs-webgpu', 'gpu.js WGSL compute shaders (WebGPU)', webGpuMissing, () => gpujsIn('webgpu')),
   entry('gpujs-webgl2', 'gpu.js GLSL fragment shaders (WebGL2)', glMissing('webgl2'), () => gpujsIn('webgl2')),

@@ -35,7 +35,10 @@ export default defineConfig({
   logLevel: 'warn',
   // Vite finds every dependency up front (the dynamic imports of the registry included),
   // so a page never reloads to optimise a late-found one.
-  optimizeDeps: { entries: ['index.html'] },
+  // onnxruntime-web is served as it is, not pre-bundled: it fetches its .wasm with
+  // `new URL('ort-wasm-simd-threaded.jsep.wasm', import.meta.url)`, which resolves next
+  // to its own module in node_modules (served by Vite) but not inside .vite/deps.
+  optimizeDeps: { entries: ['index.html'], exclude: ['onnxruntime-web'] },
   build: { target: 'es2022' },
   esbuild: { target: 'es2022' },
 });
