@@ -80,7 +80,7 @@ export const USAGE = `Usage: pnpm bench [options]
   --checkpoint-dir <dir>   where the files go (default: the OS temporary directory)
   --models             the model workloads instead: one full step over the parameter shapes of GPT-2 small,
                        ResNet-50, an MLP and 1000 tiny tensors (models/*.json) per row: cpu-wasm (backend
-                       tensors, user Float32Arrays, nonFinite 'error', 'error' + gradClipNorm), cpu, onnx,
+                       tensors, user Float32Arrays, nonFinite 'error', 'error' + gradClipNorm), cpu, onnx, onnx-web,
                        tfjs-wasm, tfjs-cpu (or the --backend ones), torch RAdam where a Python has torch,
                        the native C step where cc exists; ms/step, roofline, peak memory per parameter
   --model <ids>        models of --models and --update-readme (default: ${MODEL_IDS.join(',')})

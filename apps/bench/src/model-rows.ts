@@ -41,6 +41,7 @@ export const RECTIFY_ROWS: readonly RectifyRow[] = [
   },
   { id: 'cpu', label: '`cpu`', backend: 'cpu', tensors: 'backend', nonFinite: 'propagate' },
   { id: 'onnx', label: '`onnx`', backend: 'onnx', tensors: 'backend', nonFinite: 'propagate' },
+  { id: 'onnx-web', label: '`onnx-web`', backend: 'onnx-web', tensors: 'backend', nonFinite: 'propagate' },
   { id: 'tfjs-wasm', label: '`tfjs-wasm`', backend: 'tfjs-wasm', tensors: 'backend', nonFinite: 'propagate' },
   { id: 'tfjs-cpu', label: '`tfjs-cpu`', backend: 'tfjs-cpu', tensors: 'backend', nonFinite: 'propagate' },
 ];

@@ -22,6 +22,7 @@ describe('native reference: parsing and build flags', () => {
 
   it('limits the WebAssembly-width build to 128-bit vectors on x86-64', () => {
     expect(buildFlags('x64').simd128).toContain('-mprefer-vector-width=128');
+    expect(buildFlags('x64').simd128).toContain('-mno-avx512f');
     expect(buildFlags('x64').native).toContain('-mprefer-vector-width=512');
     expect(buildFlags('arm64').simd128).toEqual(buildFlags('arm64').native);
   });
