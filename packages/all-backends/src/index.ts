@@ -6,8 +6,7 @@
 import type { BackendEntry } from './backend-entry.js';
 import { cpuEntries } from './cpu.js';
 import { gpujsEntries } from './gpujs.js';
-import { onnxEntries } from './onnx.js';
-import { onnxWebEntries } from './onnx-web.js';
+import { onnxEntries, onnxWebEntries } from './onnx.js';
 import { tfjsEntries } from './tfjs.js';
 import { webgpuEntries } from './webgpu.js';
 

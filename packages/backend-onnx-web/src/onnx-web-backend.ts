@@ -1,5 +1,5 @@
-import { RectifyError, type FloatArray } from '@rectify/core';
-import { createOnnxBackend, type OnnxBackend, type OrtSessionOptions } from '@rectify/backend-onnx/runtime';
+import type { FloatArray } from '@rectify/core';
+import { createOnnxBackend, invalidOption, threadCount, type OnnxBackend, type OrtSessionOptions } from '@rectify/backend-onnx/runtime';
 import * as ort from 'onnxruntime-web';
 
 /**
@@ -41,10 +41,6 @@ export interface OnnxWebBackendOptions {
 /** The ONNX Runtime Web backend: see {@link onnxWebBackend}. */
 export type OnnxWebBackend<A extends FloatArray = FloatArray> = OnnxBackend<A, 'onnx-web' | 'onnx-web64'>;
 
-function invalidOption(option: string, message: string): RectifyError {
-  return new RectifyError('INVALID_OPTION', `Option "${option}" ${message}`, option);
-}
-
 /**
  * A Rectify backend on ONNX Runtime Web (`onnxruntime-web`, wasm execution provider), in
  * browsers, workers and Node. It is `@rectify/backend-onnx`'s backend (same graphs, same
@@ -75,10 +71,7 @@ export function onnxWebBackend(options: { dtype: 'float64' } & OnnxWebBackendOpt
 export function onnxWebBackend(options?: { dtype?: 'float32' } & OnnxWebBackendOptions): OnnxWebBackend<Float32Array>;
 export function onnxWebBackend(options?: OnnxWebBackendOptions): OnnxWebBackend;
 export function onnxWebBackend(options: OnnxWebBackendOptions = {}): OnnxWebBackend {
-  const threads = options.numThreads;
-  if (threads !== undefined && (!Number.isSafeInteger(threads) || threads < 0)) {
-    throw invalidOption('numThreads', `must be a non-negative integer (0: ONNX Runtime Web's default), got ${threads}.`);
-  }
+  const threads = threadCount('numThreads', options.numThreads, 'ONNX Runtime Web');
   const paths = options.wasmPaths;
   if (paths !== undefined && typeof paths !== 'string' && (typeof paths !== 'object' || paths === null)) {
     throw invalidOption('wasmPaths', `must be a URL prefix or { wasm, mjs }, got ${String(paths)}.`);

@@ -1,5 +1,5 @@
-import { RectifyError } from '@rectify/core';
 import ort from 'onnxruntime-node';
+import { invalidOption, threadCount } from './option-checks.js';
 import type { OrtSessionOptions } from './ort-runtime.js';
 import { createOnnxBackend, type OnnxBackend } from './runtime-backend.js';
 
@@ -45,10 +45,6 @@ export interface OnnxBackendOptions {
   readonly sessionOptions?: OrtSessionOptions;
 }
 
-function invalidOption(option: string, message: string): RectifyError {
-  return new RectifyError('INVALID_OPTION', `Option "${option}" ${message}`, option);
-}
-
 /**
  * A Rectify backend on ONNX Runtime (`onnxruntime-node`, CPU execution provider): the
  * shared ONNX backend ({@link createOnnxBackend}) over onnxruntime-node. The
@@ -83,10 +79,7 @@ export function onnxBackend(options: { dtype: 'float64' } & OnnxBackendOptions):
 export function onnxBackend(options?: { dtype?: 'float32' } & OnnxBackendOptions): OnnxBackend<Float32Array>;
 export function onnxBackend(options?: OnnxBackendOptions): OnnxBackend;
 export function onnxBackend(options: OnnxBackendOptions = {}): OnnxBackend {
-  const threads = options.intraOpNumThreads;
-  if (threads !== undefined && (!Number.isSafeInteger(threads) || threads < 0)) {
-    throw invalidOption('intraOpNumThreads', `must be a non-negative integer (0: ONNX Runtime's default), got ${threads}.`);
-  }
+  const threads = threadCount('intraOpNumThreads', options.intraOpNumThreads, 'ONNX Runtime');
   if (options.allowSpinning !== undefined && typeof options.allowSpinning !== 'boolean') {
     throw invalidOption('allowSpinning', `must be true or false, got ${String(options.allowSpinning)}.`);
   }

@@ -9,6 +9,7 @@ import {
 } from '@rectify/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { OnnxTensor } from './onnx-tensor.js';
+import { invalidOption, positiveInteger } from './option-checks.js';
 import type { OrtRuntime, OrtSessionOptions } from './ort-runtime.js';
 import {
   NON_FINITE_OUTPUT,
@@ -150,16 +151,6 @@ const STEP_STATE_OUTPUTS = ['param_out', 'm_out', 'v_out'] as const;
 interface Packed {
   readonly slot: RAdamBatch<OnnxTensor>['slots'][number];
   readonly offset: number;
-}
-
-function invalidOption(option: string, message: string): RectifyError {
-  return new RectifyError('INVALID_OPTION', `Option "${option}" ${message}`, option);
-}
-
-function positiveInteger(option: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value <= 0) throw invalidOption(option, `must be a positive integer, got ${value}.`);
-  return value;
 }
 
 /**

@@ -16,4 +16,5 @@
 export { createOnnxBackend, type OnnxBackend, type OnnxRuntimeBackendOptions } from './runtime-backend.js';
 export type { OrtRuntime, OrtSessionOptions } from './ort-runtime.js';
 export { OnnxTensor } from './onnx-tensor.js';
+export { invalidOption, threadCount } from './option-checks.js';
 export { liveOnnxSessions } from './sessions.js';
