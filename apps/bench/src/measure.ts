@@ -53,3 +53,54 @@ export async function measureThroughput(
     samples: result.latency.samples.length,
   };
 }
+
+/** How much slower one configuration steps than another, timed step against step in one process. */
+export interface PairedRatio {
+  /** Median over the pairs of `second`'s step time over `first`'s (1.15: `second` costs 15% more). */
+  readonly ratio: number;
+  /** Pairs timed. */
+  readonly pairs: number;
+}
+
+/**
+ * Times `first` and `second` in alternation (ABBA order, so that a machine growing faster
+ * or slower during the run favours neither) for about `timeMs` and at least `minPairs`
+ * pairs, and returns the median of the per-pair ratios. Both run over the same data in the
+ * same process, a pair within milliseconds: memory placement and neighbours' load, which
+ * move one process's figures against another's by more than the difference measured, are
+ * shared by both halves of a pair.
+ *
+ * @param now - the clock, milliseconds (injectable for tests).
+ */
+export async function measurePairedRatio(
+  first: Workload,
+  second: Workload,
+  timeMs: number,
+  minPairs = 7,
+  now: () => number = () => performance.now(),
+): Promise<PairedRatio> {
+  const timed = async (workload: Workload): Promise<number> => {
+    const started = now();
+    await workload.step();
+    return now() - started;
+  };
+  const ratios: number[] = [];
+  const deadline = now() + timeMs;
+  while (ratios.length < minPairs || now() < deadline) {
+    let a: number;
+    let b: number;
+    if (ratios.length % 2 === 0) {
+      a = await timed(first);
+      b = await timed(second);
+    } else {
+      b = await timed(second);
+      a = await timed(first);
+    }
+    if (!(a > 0)) throw new Error('measurePairedRatio: a step took no measurable time.');
+    ratios.push(b / a);
+  }
+  ratios.sort((x, y) => x - y);
+  const mid = ratios.length >> 1;
+  const ratio = ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+  return { ratio, pairs: ratios.length };
+}

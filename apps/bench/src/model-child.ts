@@ -4,12 +4,16 @@
  *
  *   model-child.js <model id> <row id> <time ms>
  *
- * Prints one JSON line: a {@link ChildRowReport}, or `{ "error": "…" }` when the backend
- * is unavailable or the step fails.
+ *   model-child.js <model id> check-cost <time ms>
+ *
+ * Prints one JSON line: a {@link ChildRowReport} (`{ "checkCost": CheckCost }` for
+ * `check-cost`: see check-cost.ts), or `{ "error": "…" }` when the backend is unavailable
+ * or the step fails.
  */
 import type { TensorBackend } from '@rectify/core';
 import { availableParallelism } from 'node:os';
 import { findBenchBackend } from './bench-backends.js';
+import { CHECK_COST_ROW, measureCheckCost } from './check-cost.js';
 import { measureThroughput } from './measure.js';
 import { ONE_STEP_MS, findRectifyRow } from './model-rows.js';
 import { loadModel, tensorSizes } from './models.js';
@@ -33,6 +37,10 @@ async function main(): Promise<void> {
   const [modelId, rowId, timeText] = process.argv.slice(2);
   if (modelId === undefined || rowId === undefined) throw new Error('usage: model-child.js <model> <row> [time ms]');
   const sizes = tensorSizes(loadModel(modelId));
+  if (rowId === CHECK_COST_ROW) {
+    process.stdout.write(`${JSON.stringify({ checkCost: await measureCheckCost(sizes, Number(timeText ?? 1000)) })}\n`);
+    return;
+  }
   const row = findRectifyRow(rowId);
   // cpu-wasm on every core, as the C program and torch run (its own default stops at 8 threads).
   const entry = findBenchBackend(row.backend === 'cpu-wasm' ? `cpu-wasm-${availableParallelism()}t` : row.backend);

@@ -8,6 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { failureText, lastJsonLine, runProcess } from './child-process.js';
+import { CHECK_COST_ROW, type CheckCost } from './check-cost.js';
 import type { ChildRowReport } from './model-child.js';
 import { RECTIFY_ROWS } from './model-rows.js';
 import { loadModel, parameterCount, tensorSizes, type ModelShapes } from './models.js';
@@ -56,6 +57,14 @@ async function rectifyRow(model: ModelShapes, row: (typeof RECTIFY_ROWS)[number]
     peakMethod: json.peakMethod,
     ...(json.note === undefined ? {} : { note: json.note }),
   };
+}
+
+/** {@link CheckCost} of `model` from a child process of its own, or why there is none. */
+async function checkCost(model: ModelShapes, timeMs: number): Promise<CheckCost | { failure: string }> {
+  const result = await runProcess(process.execPath, ['--expose-gc', CHILD, model.id, CHECK_COST_ROW, String(timeMs)], { timeoutMs: ROW_TIMEOUT_MS });
+  const json = lastJsonLine(result.stdout) as { checkCost?: CheckCost; error?: string } | undefined;
+  if (json?.checkCost !== undefined) return json.checkCost;
+  return { failure: json?.error ?? failureText(result) };
 }
 
 /** Runs every row of every model; a row that fails carries its error and the run goes on. */
@@ -114,10 +123,23 @@ export async function runModelsBench(options: ModelsBenchOptions, log: (line: st
         }
       }
     }
+    // Paired in one process; with the cpu-wasm rows, whose 'error' rows it explains.
+    const cost = rows.some((row) => row.backend === 'cpu-wasm') ? await checkCost(model, options.timeMs) : undefined;
+    if (cost !== undefined) {
+      log(`${model.id} ${CHECK_COST_ROW}: ${'failure' in cost ? `fails: ${cost.failure}` : JSON.stringify(cost)}`);
+    }
     // Shown Rectify first, then torch, then the native reference.
     const order = { rectify: 0, torch: 1, native: 2 } as const;
     out.sort((x, y) => order[x.kind] - order[y.kind]);
-    results.push({ id: model.id, name: model.name, tensors: model.tensors.length, parameters, regime: regimeOf(parameters), rows: out });
+    results.push({
+      id: model.id,
+      name: model.name,
+      tensors: model.tensors.length,
+      parameters,
+      regime: regimeOf(parameters),
+      rows: out,
+      ...(cost === undefined ? {} : { checkCost: cost }),
+    });
   }
   return {
     machine: machineInfo(),

@@ -65,6 +65,24 @@ function modelTable(model: ModelResult, roofline: Roofline): string {
   ].join('\n');
 }
 
+/** `+12.3%` for a ratio of 1.123 (`−` when the second configuration was faster). */
+function overheadText(ratio: number): string {
+  const percent = (ratio - 1) * 100;
+  return `${percent < 0 ? '−' : '+'}${Math.abs(percent).toFixed(1)}%`;
+}
+
+/** The line under a model's table that says what the default finiteness check costs, paired in one process. */
+export function checkCostText(cost: ModelResult['checkCost']): string | undefined {
+  if (cost === undefined) return undefined;
+  const what = "Cost of the default `nonFinite: 'error'` on `cpu-wasm`, paired in one process";
+  if ('failure' in cost) return `${what}: not measured (${cost.failure}).`;
+  return (
+    `${what} (the two configurations step the same tensors in alternation; median of the pairs' step-time ratios): ` +
+    `**${overheadText(cost.check.ratio)}** over \`'propagate'\` (${cost.check.pairs} pairs); with \`gradClipNorm: 1\`, ` +
+    `**${overheadText(cost.checkWithClip.ratio)}** over \`'propagate'\` with the same clipping (${cost.checkWithClip.pairs} pairs).`
+  );
+}
+
 /** The models section as markdown: how it was measured, the rooflines, and one table per model. */
 export function modelsMarkdown(results: ModelsResults): string {
   const native =
@@ -92,6 +110,9 @@ export function modelsMarkdown(results: ModelsResults): string {
       `(above 1×: faster than torch); "peak B/parameter": peak RSS above the process before the parameters were made, per ` +
       `parameter (float32 training state p, g, m, v is 16 B). A backend whose first step takes over ${ONE_STEP_MS / 1000} s gets that one step only.`,
     '',
-    ...results.models.flatMap((model) => [modelTable(model, results.roofline), '']),
+    ...results.models.flatMap((model) => {
+      const cost = checkCostText(model.checkCost);
+      return [modelTable(model, results.roofline), '', ...(cost === undefined ? [] : [cost, ''])];
+    }),
   ].join('\n').trimEnd();
 }

@@ -1,3 +1,4 @@
+import type { CheckCost } from './check-cost.js';
 import type { MachineInfo } from './machine.js';
 import type { Regime, Roofline } from './roofline.js';
 
@@ -31,6 +32,11 @@ export interface ModelResult {
   /** The roofline the model's step is held to (28 B × parameters against the cache size). */
   readonly regime: Regime;
   readonly rows: readonly ModelRow[];
+  /**
+   * What `cpu-wasm`'s default finiteness check costs, paired in one process (check-cost.ts),
+   * or why it was not measured; absent when no cpu-wasm row ran.
+   */
+  readonly checkCost?: CheckCost | { readonly failure: string };
 }
 
 /** Everything `--models` measured: written into results/models.json (and results.json with --update-readme). */

@@ -37,6 +37,41 @@ export interface WorkloadOptions {
   readonly beforeTensors?: () => void;
 }
 
+/** Parameters and gradients made by the backend (`fromArray`) from fixed seeds, and what must be released. */
+interface BackendTensors {
+  readonly params: Record<string, unknown>;
+  readonly grads: Record<string, unknown>;
+}
+
+/**
+ * One parameter of each of `sizes` elements and one gradient for each, made by the backend
+ * from fixed seeds, all filled through `scratch` (as long as the largest tensor).
+ */
+function backendTensors(backend: TensorBackend<any>, sizes: readonly number[], scratch: Float32Array): BackendTensors {
+  const params: Record<string, unknown> = {};
+  const grads: Record<string, unknown> = {};
+  sizes.forEach((size, t) => {
+    params[`w${t}`] = backend.fromArray(fillPseudoRandom(scratch.subarray(0, size), 2 * t + 1), [size]);
+    grads[`w${t}`] = backend.fromArray(fillPseudoRandom(scratch.subarray(0, size), 2 * t + 2), [size]);
+  });
+  return { params, grads };
+}
+
+/** RAdam with default options, `lr 1e-3`, and the workload's `nonFinite` and `gradClipNorm`. */
+function benchOptimizer(backend: TensorBackend<any>, options: WorkloadOptions): RAdam<TensorBackend<any>> {
+  return new RAdam(backend, {
+    lr: 1e-3,
+    nonFinite: options.nonFinite,
+    ...(options.gradClipNorm === undefined ? {} : { gradClipNorm: options.gradClipNorm }),
+  });
+}
+
+/** Takes `options`' warm-up steps (default {@link WARMUP_STEPS}) and wraps the optimizer as a workload. */
+async function warmedUp(optimizer: RAdam<TensorBackend<any>>, grads: Record<string, unknown>, sizes: readonly number[], options: WorkloadOptions, dispose: () => void): Promise<Workload> {
+  for (let i = 0; i < (options.warmupSteps ?? WARMUP_STEPS); i++) await optimizer.step(grads);
+  return { step: () => optimizer.step(grads), elements: sizes.reduce((sum, size) => sum + size, 0), dispose };
+}
+
 /**
  * Builds one parameter of each of `sizes` elements and one gradient for each (see
  * {@link WorkloadOptions.tensors}), from fixed seeds, so every backend steps the same data;
@@ -49,13 +84,7 @@ export async function createWorkload(backend: TensorBackend<any>, sizes: readonl
   const user = options.tensors === 'user';
   const scratch = user ? undefined : new Float32Array(Math.max(...sizes)).fill(1);
   options.beforeTensors?.();
-  const make = (size: number, seed: number): unknown =>
-    scratch === undefined ? fillPseudoRandom(new Float32Array(size), seed) : backend.fromArray(fillPseudoRandom(scratch.subarray(0, size), seed), [size]);
-  const optimizer = new RAdam(backend, {
-    lr: 1e-3,
-    nonFinite: options.nonFinite,
-    ...(options.gradClipNorm === undefined ? {} : { gradClipNorm: options.gradClipNorm }),
-  });
+  const optimizer = benchOptimizer(backend, options);
   let grads: Record<string, unknown> = {};
   const owned: unknown[] = [];
   if (options.tensors === 'resident') {
@@ -65,23 +94,48 @@ export async function createWorkload(backend: TensorBackend<any>, sizes: readonl
     });
     grads = { ...optimizer.registerResidentWeights(host).grads };
     for (const [t, size] of sizes.entries()) await backend.write(grads[`w${t}`], fillPseudoRandom(scratch!.subarray(0, size), 2 * t + 2));
-  } else {
+  } else if (user) {
     const params: Record<string, unknown> = {};
     sizes.forEach((size, t) => {
-      params[`w${t}`] = make(size, 2 * t + 1);
-      grads[`w${t}`] = make(size, 2 * t + 2);
+      params[`w${t}`] = fillPseudoRandom(new Float32Array(size), 2 * t + 1);
+      grads[`w${t}`] = fillPseudoRandom(new Float32Array(size), 2 * t + 2);
     });
     optimizer.registerTrainableWeights(params);
-    if (!user) owned.push(...Object.values(params), ...Object.values(grads));
+  } else {
+    const tensors = backendTensors(backend, sizes, scratch!);
+    grads = tensors.grads;
+    optimizer.registerTrainableWeights(tensors.params);
+    owned.push(...Object.values(tensors.params), ...Object.values(grads));
   }
-  for (let i = 0; i < (options.warmupSteps ?? WARMUP_STEPS); i++) await optimizer.step(grads);
-  return {
-    step: () => optimizer.step(grads),
-    elements: sizes.reduce((sum, size) => sum + size, 0),
-    dispose: () => {
-      optimizer.dispose(); // releases what registerResidentWeights made
-      for (const tensor of owned) backend.disposeTensor(tensor);
-      backend.dispose?.();
-    },
-  };
+  return warmedUp(optimizer, grads, sizes, options, () => {
+    optimizer.dispose(); // releases what registerResidentWeights made
+    for (const tensor of owned) backend.disposeTensor(tensor);
+    backend.dispose?.();
+  });
+}
+
+/**
+ * Two workloads over the SAME backend tensors (parameters and gradients), each with its own
+ * optimizer (and moments) configured by `first` and `second` (their `tensors` and
+ * `beforeTensors` are ignored): for timing two configurations against each other in one
+ * process, step by step, where machine noise between processes would swamp a small
+ * difference. Each takes its warm-up steps. Dispose `second`, then `first` (which releases
+ * the tensors and the backend).
+ */
+export async function createPairedWorkloads(
+  backend: TensorBackend<any>,
+  sizes: readonly number[],
+  first: WorkloadOptions,
+  second: WorkloadOptions,
+): Promise<readonly [Workload, Workload]> {
+  const { params, grads } = backendTensors(backend, sizes, new Float32Array(Math.max(...sizes)));
+  const optimizers = [benchOptimizer(backend, first), benchOptimizer(backend, second)] as const;
+  for (const optimizer of optimizers) optimizer.registerTrainableWeights(params);
+  const a = await warmedUp(optimizers[0], grads, sizes, first, () => {
+    optimizers[0].dispose();
+    for (const tensor of [...Object.values(params), ...Object.values(grads)]) backend.disposeTensor(tensor);
+    backend.dispose?.();
+  });
+  const b = await warmedUp(optimizers[1], grads, sizes, second, () => optimizers[1].dispose());
+  return [a, b];
 }

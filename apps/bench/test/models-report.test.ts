@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MODEL_IDS } from '../src/models.js';
 import { parseBenchArgs } from '../src/args.js';
-import { modelsMarkdown, rowFigures } from '../src/models-markdown.js';
+import { checkCostText, modelsMarkdown, rowFigures } from '../src/models-markdown.js';
 import type { ModelResult, ModelsResults } from '../src/models-results.js';
 import { nativeRounds } from '../src/models-bench.js';
 import { rooflinePoint } from '../src/roofline.js';
@@ -20,6 +20,7 @@ const gpt2: ModelResult = {
     { kind: 'torch', id: 'torch-foreach', label: 'torch foreach', msPerStep: 400, samples: 5, peakBytesPerParameter: 20 },
     { kind: 'native', id: 'native-simd128', label: 'native C step, 128-bit vectors', msPerStep: 90, samples: 5 },
   ],
+  checkCost: { check: { ratio: 1.2382, pairs: 20 }, checkWithClip: { ratio: 0.998, pairs: 19 } },
 };
 
 const results: ModelsResults = {
@@ -53,6 +54,14 @@ describe('models table', () => {
     expect(markdown).toContain('| `tfjs-cpu` (one step only) | 25000 | 4.98 | 0% DRAM |  | 0.02× |  | 1 |');
     expect(markdown).toContain('PyTorch: not run (no Python with torch (python3: exited with 1)).');
     expect(markdown).toContain('widest register in its code: 128 bits');
+    expect(markdown).toContain("**+23.8%** over `'propagate'` (20 pairs); with `gradClipNorm: 1`, **−0.2%** over `'propagate'` with the same clipping (19 pairs).");
+  });
+
+  it('says why the check cost is missing, and nothing when no cpu-wasm row ran', () => {
+    expect(checkCostText({ failure: 'cpu-wasm unavailable here: no workers' })).toBe(
+      "Cost of the default `nonFinite: 'error'` on `cpu-wasm`, paired in one process: not measured (cpu-wasm unavailable here: no workers).",
+    );
+    expect(checkCostText(undefined)).toBeUndefined();
   });
 });
 
