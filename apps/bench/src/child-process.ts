@@ -62,12 +62,23 @@ export function failureText(result: ProcessResult): string {
 }
 
 /**
- * Runs a Node script of this package in a fresh process (`--expose-gc`, so that it can
- * collect before measuring its baseline memory) and returns its last stdout line as JSON;
- * rejects with the child's last stderr line when it fails.
+ * The flags of every Node process the bench starts (and of `pnpm bench` / `pnpm soak`
+ * themselves): `--expose-gc`, so that a process can collect before measuring its baseline
+ * memory; `--no-liftoff`, so that WebAssembly is compiled by V8's optimizing tier at once.
+ * With Node's default, V8 first runs its baseline tier and moves functions up while the
+ * bench runs: onnxruntime-web's large module was then measured half in baseline code (696
+ * against 1410 steps/s over a 2000-step soak) and its growing code read as 50–90 MB of RSS
+ * growth. A long training run ends up in the optimized code; these flags measure that.
+ */
+export const NODE_BENCH_FLAGS: readonly string[] = ['--expose-gc', '--no-liftoff'];
+
+/**
+ * Runs a Node script of this package in a fresh process (with {@link NODE_BENCH_FLAGS})
+ * and returns its last stdout line as JSON; rejects with the child's last stderr line when
+ * it fails.
  */
 export async function runNodeChild(script: string, args: readonly string[], options: Omit<RunProcessOptions, 'input'> = {}): Promise<unknown> {
-  const result = await runProcess(process.execPath, ['--expose-gc', script, ...args], options);
+  const result = await runProcess(process.execPath, [...NODE_BENCH_FLAGS, script, ...args], options);
   const json = lastJsonLine(result.stdout);
   if (result.code !== 0 || json === undefined) throw new Error(`${script.split('/').at(-1)} ${args[0] ?? ''}: ${failureText(result)}`);
   return json;

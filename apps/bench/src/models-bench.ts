@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { failureText, lastJsonLine, runProcess } from './child-process.js';
+import { NODE_BENCH_FLAGS, failureText, lastJsonLine, runProcess } from './child-process.js';
 import { CHECK_COST_ROW, type CheckCost } from './check-cost.js';
 import type { ChildRowReport } from './model-child.js';
 import { RECTIFY_ROWS } from './model-rows.js';
@@ -45,7 +45,7 @@ export function nativeRounds(elements: number): number {
 
 async function rectifyRow(model: ModelShapes, row: (typeof RECTIFY_ROWS)[number], timeMs: number, parameters: number): Promise<ModelRow> {
   const base = { kind: 'rectify' as const, id: row.id, label: row.label };
-  const result = await runProcess(process.execPath, ['--expose-gc', CHILD, model.id, row.id, String(timeMs)], { timeoutMs: ROW_TIMEOUT_MS });
+  const result = await runProcess(process.execPath, [...NODE_BENCH_FLAGS, CHILD, model.id, row.id, String(timeMs)], { timeoutMs: ROW_TIMEOUT_MS });
   const json = lastJsonLine(result.stdout) as (ChildRowReport & { error?: string }) | undefined;
   if (json?.error !== undefined) return { ...base, error: json.error };
   if (result.code !== 0 || json === undefined) return { ...base, error: failureText(result) };
@@ -61,7 +61,7 @@ async function rectifyRow(model: ModelShapes, row: (typeof RECTIFY_ROWS)[number]
 
 /** {@link CheckCost} of `model` from a child process of its own, or why there is none. */
 async function checkCost(model: ModelShapes, timeMs: number): Promise<CheckCost | { failure: string }> {
-  const result = await runProcess(process.execPath, ['--expose-gc', CHILD, model.id, CHECK_COST_ROW, String(timeMs)], { timeoutMs: ROW_TIMEOUT_MS });
+  const result = await runProcess(process.execPath, [...NODE_BENCH_FLAGS, CHILD, model.id, CHECK_COST_ROW, String(timeMs)], { timeoutMs: ROW_TIMEOUT_MS });
   const json = lastJsonLine(result.stdout) as { checkCost?: CheckCost; error?: string } | undefined;
   if (json?.checkCost !== undefined) return json.checkCost;
   return { failure: json?.error ?? failureText(result) };

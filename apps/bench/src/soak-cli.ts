@@ -15,7 +15,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('usage: pnpm soak [--backends a,b] [--steps N] [--size N]   (runs node with --expose-gc for exact heap figures)');
+  console.log('usage: pnpm soak [--backends a,b] [--steps N] [--size N]   (runs node with --expose-gc for exact heap figures, --no-liftoff: see NODE_BENCH_FLAGS)');
 } else {
   const rows = await soakBackends(
     { backends: values.backends?.split(','), steps: Number(values.steps), size: Number(values.size) },
