@@ -14,6 +14,12 @@ import { activeTfjsWebGpu, arenaOn, tfjsArenaBridge, type MirrorPair, type TfjsW
 const NEVER_RAN = 0xffffffff;
 
 /**
+ * A word written after the result, which the device never overwrites: a read that does
+ * not give it back (a browser whose canvas readback returns zeros) read no real result.
+ */
+const CANARY = 0x5ca1ab1e;
+
+/**
  * Whether tfjs-webgpu's `readSync` (what `dataSync()` calls) works here: it reads a
  * buffer through an `OffscreenCanvas` with a `webgpu` context, which browsers have and
  * Node (Dawn's `webgpu` package) has not.
@@ -43,7 +49,9 @@ export function webGpuReadsSynchronously(): boolean {
  * own checks, and the device's verdict on the command buffer: a command buffer the device
  * rejects (a validation error) runs nothing, so its result still reads
  * {@link NEVER_RAN}: a typed `BACKEND_ERROR`, nothing changed. A failing `dataSync()` is
- * that error too.
+ * that error too, and so is one that returns bytes the device never wrote (the
+ * {@link CANARY} after the result is not there: headless Chromium on SwiftShader, whose
+ * WebGPU canvas readback gives zeros and then loses the device).
  *
  * **What is not.** WebGPU reports errors only through promises (error scopes), which a
  * synchronous call cannot await: an error that leaves the work run (out of memory in a
@@ -78,10 +86,11 @@ export function webgpuSyncKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fal
         before: (encoder) => bridge.encodeCopies(encoder, pairs),
         result: (size) => {
           bytes = size;
-          const buffer = bridge.acquire(size);
+          const buffer = bridge.acquire(size + 4);
           // Queued ahead of the work's command buffer (writes take effect in queue order).
           device.queue.writeBuffer(buffer, 0, new Uint32Array([NEVER_RAN]));
-          result = bridge.wrap(buffer, [size / 4], 'int32');
+          device.queue.writeBuffer(buffer, size, new Uint32Array([CANARY]));
+          result = bridge.wrap(buffer, [size / 4 + 1], 'int32');
           return { buffer, byteOffset: 0 };
         },
       });
@@ -91,6 +100,13 @@ export function webgpuSyncKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fal
       throw bridge.failed(error, operation);
     } finally {
       result?.dispose();
+    }
+    if (words[bytes / 4]! >>> 0 !== CANARY) {
+      bridge.forget(pairs);
+      throw new RectifyError(
+        'BACKEND_ERROR',
+        `Reading the result of WebGPU ${operation}() back with dataSync() gave bytes the device never wrote (this browser's synchronous WebGPU readback does not work); no variable was written.`,
+      );
     }
     if (words[0]! >>> 0 === NEVER_RAN) {
       bridge.forget(pairs);

@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tfjsBackend } from '../src/index.js';
 import { useWebGpuBackend } from '../src/webgpu.js';
+import { COUNT, countDeviceWork, gradient, initial, sizeOf } from './device-work.js';
 
 const webgpu = await loadNodeWebGpu();
 
@@ -68,44 +69,7 @@ if (webgpu.unavailable !== undefined) {
 
   describe('the shared WGSL kernel: one dispatch per step', () => {
     /** Compute dispatches and bytes copied into mappable (readback) buffers on tfjs' device while `work` runs. */
-    const counted = async <R>(work: () => Promise<R>): Promise<{ result: R; dispatches: number; readBytes: number }> => {
-      const device = (tf.backend() as unknown as { device: GPUDevice }).device;
-      const original = device.createCommandEncoder;
-      let dispatches = 0;
-      let readBytes = 0;
-      device.createCommandEncoder = function (this: GPUDevice, descriptor?: GPUCommandEncoderDescriptor) {
-        const encoder = original.call(this, descriptor);
-        const begin = encoder.beginComputePass.bind(encoder);
-        const copy = encoder.copyBufferToBuffer.bind(encoder) as (...args: unknown[]) => void;
-        encoder.beginComputePass = (passDescriptor?: GPUComputePassDescriptor) => {
-          const pass = begin(passDescriptor);
-          const dispatch = pass.dispatchWorkgroups.bind(pass);
-          pass.dispatchWorkgroups = (x: number, y?: number, z?: number) => {
-            dispatches++;
-            dispatch(x, y, z);
-          };
-          return pass;
-        };
-        encoder.copyBufferToBuffer = ((...args: unknown[]) => {
-          const [, , destination, , size] = args as [GPUBuffer, number, GPUBuffer, number, number];
-          if ((destination.usage & GPUBufferUsage.MAP_READ) !== 0) readBytes += size;
-          copy(...args);
-        }) as GPUCommandEncoder['copyBufferToBuffer'];
-        return encoder;
-      };
-      try {
-        const result = await work();
-        return { result, dispatches, readBytes };
-      } finally {
-        device.createCommandEncoder = original;
-      }
-    };
-
-    /** 1000 variables of 1 to 40 elements, their gradients for steps 1, 2, …, all from a fixed pattern. */
-    const COUNT = 1000;
-    const sizeOf = (i: number): number => 1 + ((i * 7) % 40);
-    const initial = (i: number): number[] => Array.from({ length: sizeOf(i) }, (_, j) => Math.sin(i + 0.37 * j));
-    const gradient = (i: number, k: number): number[] => Array.from({ length: sizeOf(i) }, (_, j) => Math.cos(0.5 * i - 0.11 * j + k) * 0.3);
+    const counted = <R>(work: () => Promise<R>) => countDeviceWork((tf.backend() as unknown as { device: GPUDevice }).device, work);
 
     /** A model of {@link COUNT} variables on `backend`, stepped `steps` times; each step's counts and the final values. */
     const train = async (backend: TensorBackend<any>, options: RAdamOptions, steps: number) => {
