@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { REQUIRE_ALL_BACKENDS_VARIABLE } from '@rectify/conformance';
 import { defineConfig } from 'vitest/config';
-import { CHROMIUM, CHROMIUM_ARGS } from './test/chromium.js';
+import { CHROMIUM, CHROMIUM_WEBGPU_CANVAS_ARGS } from './test/chromium.js';
 
 /**
  * The whole conformance suite (`describeBackendConformance`) inside headless Chromium:
@@ -33,7 +33,7 @@ export default defineConfig({
       provider: 'playwright',
       headless: true,
       screenshotFailures: false,
-      instances: [{ browser: 'chromium', launch: { executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] } }],
+      instances: [{ browser: 'chromium', launch: { executablePath: CHROMIUM, args: [...CHROMIUM_WEBGPU_CANVAS_ARGS] } }],
     },
   },
 });

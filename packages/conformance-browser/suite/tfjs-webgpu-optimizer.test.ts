@@ -61,6 +61,12 @@ function expectClose(actual: readonly (readonly number[])[], expected: readonly 
 }
 
 /**
+ * The values of `tensors`, read with `data()`: `dataSync()` is the optimizer's (a WebGPU
+ * canvas per read, which SwiftShader runs out of over thousands of reads).
+ */
+const readAll = async (tensors: readonly tf.Tensor[]): Promise<number[][]> => Promise.all(tensors.map(async (t) => Array.from(await t.data())));
+
+/**
  * A fresh optimizer over fresh variables, stepped with `applyGradients` at steps 1…`steps`:
  * the dispatches of each step, whether the shared path was ready after step 1, the final values.
  */
@@ -76,7 +82,7 @@ async function train(options: RAdamOptions, steps: number) {
     // The first step started the set-up in the background (and ran the stock ops).
     if (k === 1) readyAfterFirst = await optimizer.ready();
   }
-  const values = variables.map((variable) => Array.from(variable.dataSync()));
+  const values = await readAll(variables);
   optimizer.dispose();
   tf.dispose(variables);
   return { dispatches, readyAfterFirst, values };
@@ -123,7 +129,7 @@ if (webGpuUnavailable === undefined) {
       }
       const snapshot = async () => {
         const weights = await optimizer.getWeights();
-        return { params: variables.map((v) => Array.from(v.dataSync())), state: weights.map(({ name, tensor }) => [name, Array.from(tensor.dataSync())]) };
+        return { params: await readAll(variables), state: weights.map(({ name }) => name), values: await readAll(weights.map(({ tensor }) => tensor)) };
       };
       const before = await snapshot();
       const poisoned = 3;
@@ -149,10 +155,7 @@ if (webGpuUnavailable === undefined) {
       const grads = gradientsAt(variables, 3);
       optimizer.applyGradients(grads);
       tf.dispose(Object.values(grads));
-      expectClose(
-        variables.map((v) => Array.from(v.dataSync())),
-        reference({ lr: 1e-2 }, [1, 2, 3]),
-      );
+      expectClose(await readAll(variables), reference({ lr: 1e-2 }, [1, 2, 3]));
       optimizer.dispose();
       tf.dispose(variables);
     }, TIMEOUT);
@@ -169,7 +172,8 @@ if (webGpuUnavailable === undefined) {
       const weights = model.trainableWeights.map((w) => w.read() as tf.Variable);
       const cpu = cpuBackend({ dtype: 'float64' });
       const expected = new RAdam(cpu, options);
-      const params = Object.fromEntries(weights.map((w) => [w.name, cpu.fromArray(w.dataSync(), w.shape)]));
+      const initialWeights = await readAll(weights);
+      const params = Object.fromEntries(weights.map((w, i) => [w.name, cpu.fromArray(initialWeights[i]!, w.shape)]));
       expected.registerTrainableWeights(params);
       const applied: number[] = [];
       const apply = optimizer.applyGradients.bind(optimizer);
@@ -180,7 +184,8 @@ if (webGpuUnavailable === undefined) {
       };
       for (let k = 0; k < 4; k++) optimizer.minimize(loss, true)?.dispose();
       expect(applied).toEqual([2, 2, 2, 2]);
-      weights.forEach((w) => expect(firstMismatch(w.dataSync(), cpu.read(params[w.name]!) as ArrayLike<number>, TOLERANCE), w.name).toBeUndefined());
+      const actual = await readAll(weights);
+      weights.forEach((w, i) => expect(firstMismatch(actual[i]!, cpu.read(params[w.name]!) as ArrayLike<number>, TOLERANCE), w.name).toBeUndefined());
       optimizer.dispose();
       expected.dispose();
       tf.dispose([xs, ys]);
