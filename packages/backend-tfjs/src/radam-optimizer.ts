@@ -54,9 +54,11 @@ export type RAdamOptimizerOptions = RAdamOptions;
  *   once its arena is set up. That starts in the background at the first step (or with
  *   {@link RAdamOptimizer.ready}); steps before it is ready run the stock tfjs ops (the
  *   same numerics within SPEC.md's tolerance). In Node (Dawn) tfjs-webgpu's `dataSync()`
- *   cannot read a GPU buffer (it needs an `OffscreenCanvas`), so the stock ops run
- *   there. See `webgpu-sync-path.ts` for which device errors are caught before any
- *   variable changes.
+ *   cannot read a GPU buffer (it needs an `OffscreenCanvas`), so no path can read its
+ *   results synchronously: `applyGradients` throws `INVALID_OPTION` (naming
+ *   `synchronous`) there before anything changes, and `ready()` resolves `false`; use
+ *   `tfjsBackend({ synchronous: false })` with core's `RAdam`. See `webgpu-sync-path.ts`
+ *   for which device errors are caught before any variable changes.
  * - **Serialisable**: registered with `tf.serialization.registerClass` under the class
  *   name `'RectifyRAdam'`, so `model.save(…, { includeOptimizer: true })` and
  *   `tf.loadLayersModel` round-trip the options, the scheduler's progress and the state.

@@ -15,7 +15,7 @@ import type { StepPath } from './step-path.js';
 import { isLiveTensor, isLiveVariable, liveVariable } from './variables.js';
 import { checkedTensor } from './wasm-heap.js';
 import { sharedWebGpuPath } from './webgpu-kernel-path.js';
-import { sharedWebGpuSyncPath } from './webgpu-sync-path.js';
+import { sharedWebGpuSyncPath, webGpuReadsSynchronously } from './webgpu-sync-path.js';
 
 /**
  * Options of {@link tfjsBackend}.
@@ -49,7 +49,8 @@ export interface TfjsBackendOptions {
    *   by {@link TfjsBackend.ready}); calls before it is ready run the stock ops. With
    *   synchronous reads it needs tfjs-webgpu's `dataSync()` to read the kernel's
    *   finiteness flag: that works in browsers (through an `OffscreenCanvas`) and not in
-   *   Node, where a synchronous backend keeps the stock ops.
+   *   Node, where tfjs-webgpu cannot read synchronously at all (a synchronous backend's
+   *   steps there throw `INVALID_OPTION` naming `synchronous`, before anything changes).
    *
    * `false` uses the graph of stock tfjs ops that every other tfjs backend runs, as does
    * a webgpu whose device cannot compile the WGSL kernel (on `wasm` that graph holds
@@ -224,6 +225,14 @@ export function tfjsBackend(options: TfjsBackendOptions = {}): SyncTfjsBackend |
   // tf.setBackend() must not send a cpu kernel to wasm.
   const path = (): StepPath => {
     const now = tf.getBackend();
+    if (synchronous && now === 'webgpu' && !webGpuReadsSynchronously()) {
+      // Every path reads a flag back; tfjs-webgpu's dataSync() would throw mid-step here.
+      throw new RectifyError(
+        'INVALID_OPTION',
+        'tfjs-webgpu cannot read synchronously here: its dataSync() needs OffscreenCanvas (browsers), which Node lacks. Use tfjsBackend({ synchronous: false }) (await each step), or RAdamOptimizer in a browser.',
+        'synchronous',
+      );
+    }
     if (kernel !== undefined && fusedKernelsAvailable(now)) return kernel;
     if (shared !== undefined && now === 'webgpu') return shared;
     return graphFor(now);

@@ -12,7 +12,7 @@ import { createWebGpuBackend } from '@rectify/backend-webgpu';
 import { RAdam, type RAdamOptions, type TensorBackend } from '@rectify/core';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tfjsBackend } from '../src/index.js';
+import { RAdamOptimizer, tfjsBackend } from '../src/index.js';
 import { useWebGpuBackend } from '../src/webgpu.js';
 import { COUNT, countDeviceWork, gradient, initial, sizeOf } from './device-work.js';
 
@@ -41,6 +41,23 @@ if (webgpu.unavailable !== undefined) {
       // The same one again is fine and leaves webgpu active.
       await useWebGpuBackend({ gpu });
       expect(tf.getBackend()).toBe('webgpu');
+    });
+
+    it('RAdamOptimizer (synchronous) cannot read back here: ready() is false and a step is INVALID_OPTION naming "synchronous", nothing changed', async () => {
+      const optimizer = new RAdamOptimizer({ lr: 0.1, nonFinite: 'propagate' });
+      expect(await optimizer.ready()).toBe(false);
+      const w = tf.variable(tf.tensor([0.5, -1, 2]));
+      const g = tf.tensor([0.3, -0.2, 0.1]);
+      expect(() => optimizer.applyGradients({ [w.name]: g })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', parameter: 'synchronous' }));
+      expect(Array.from(await w.data())).toEqual([0.5, -1, 2]);
+      expect(optimizer.iterations).toBe(0);
+      optimizer.dispose();
+      tf.dispose([w, g]);
+      // The asynchronous backend has the shared kernel once ready.
+      const backend = tfjsBackend();
+      expect(await backend.ready()).toBe(true);
+      backend.dispose();
+      expect(await tfjsBackend({ fusedKernel: false }).ready()).toBe(false);
     });
 
     // tfjs-webgpu's own sum throws on a tensor of no elements ("no overload matched for
