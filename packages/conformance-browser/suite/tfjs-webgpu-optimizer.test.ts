@@ -15,7 +15,7 @@ import { firstMismatch, toleranceFor } from '@rectify/conformance/portable';
 import { describeUnavailable } from '@rectify/conformance/vitest';
 import { RAdam, RectifyError, type RAdamOptions } from '@rectify/core';
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNT, countDeviceWorkSync, gradient, initial, sizeOf } from '../../backend-tfjs/test/device-work.js';
 import { webGpuUnavailable } from './webgpu-device.js';
 
@@ -93,6 +93,16 @@ if (webGpuUnavailable === undefined) {
     beforeAll(async () => {
       await useWebGpuBackend();
     }, 60_000);
+
+    // The page's next file opens its own device: hand tfjs' device back first, with
+    // nothing of this file in flight (its loss would otherwise land in that file).
+    afterAll(async () => {
+      const own = device();
+      await own.queue.onSubmittedWorkDone();
+      tf.removeBackend('webgpu');
+      own.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    });
 
     it("with nonFinite: 'propagate': the stock ops before the path is ready (> 2 dispatches per variable), then exactly 1 dispatch per step; values within tolerance of cpu64", async () => {
       const options = { lr: 1e-2, weightDecay: 0.01, nonFinite: 'propagate' } as const;
