@@ -75,13 +75,17 @@ async function train(options: RAdamOptions, steps: number) {
   const optimizer = new RAdamOptimizer(options);
   const dispatches: number[] = [];
   let readyAfterFirst: boolean | undefined;
+  let tensorsAfterSecond = 0;
   for (let k = 1; k <= steps; k++) {
     const grads = gradientsAt(variables, k);
     dispatches.push(countDeviceWorkSync(device(), () => optimizer.applyGradients(grads)).dispatches);
     tf.dispose(Object.values(grads));
     // The first step started the set-up in the background (and ran the stock ops).
     if (k === 1) readyAfterFirst = await optimizer.ready();
+    if (k === 2) tensorsAfterSecond = tf.memory().numTensors;
   }
+  // Steps on the kernel leave no tensor behind (the flag tensors, the replaced values).
+  expect(tf.memory().numTensors).toBe(tensorsAfterSecond);
   const values = await readAll(variables);
   optimizer.dispose();
   tf.dispose(variables);
