@@ -25,6 +25,9 @@ const TIMEOUT = 300_000;
 /** tfjs-webgpu's device (where the shared kernel runs too). */
 const device = (): GPUDevice => (tf.backend() as unknown as { device: GPUDevice }).device;
 
+/** Buffers of tfjs-webgpu's pool in use. */
+const usedBuffers = (): number => (tf.backend() as unknown as { bufferManager: { getNumUsedBuffers(): number } }).bufferManager.getNumUsedBuffers();
+
 /** `count` trainable variables holding the fixed pattern's initial values. */
 const makeVariables = (count = COUNT): tf.Variable[] => Array.from({ length: count }, (_, i) => tf.variable(tf.tensor(initial(i)), true));
 
@@ -76,16 +79,19 @@ async function train(options: RAdamOptions, steps: number) {
   const dispatches: number[] = [];
   let readyAfterFirst: boolean | undefined;
   let tensorsAfterSecond = 0;
+  let buffersAfterSecond = 0;
   for (let k = 1; k <= steps; k++) {
     const grads = gradientsAt(variables, k);
     dispatches.push(countDeviceWorkSync(device(), () => optimizer.applyGradients(grads)).dispatches);
     tf.dispose(Object.values(grads));
     // The first step started the set-up in the background (and ran the stock ops).
     if (k === 1) readyAfterFirst = await optimizer.ready();
-    if (k === 2) tensorsAfterSecond = tf.memory().numTensors;
+    if (k === 2) [tensorsAfterSecond, buffersAfterSecond] = [tf.memory().numTensors, usedBuffers()];
   }
-  // Steps on the kernel leave no tensor behind (the flag tensors, the replaced values).
+  // Steps on the kernel leave no tensor or buffer of tfjs' pool behind (the result
+  // buffers, the replaced values).
   expect(tf.memory().numTensors).toBe(tensorsAfterSecond);
+  expect(usedBuffers()).toBe(buffersAfterSecond);
   const values = await readAll(variables);
   optimizer.dispose();
   tf.dispose(variables);
