@@ -5,7 +5,8 @@
  * (plus one reduction dispatch for the default non-finite check), where the stock ops of
  * the first step (before the path is ready) take thousands; the values agree with core's
  * RAdam on the float64 CPU backend within SPEC.md's float32 tolerance; a non-finite
- * gradient throws the typed error and changes nothing. Dispatches are counted on every
+ * gradient, or a command buffer the device rejects, throws the typed error and changes
+ * nothing. Dispatches are counted on every
  * command encoder of tfjs' device (the helper of the Node test).
  */
 import { cpuBackend } from '@rectify/backend-cpu';
@@ -68,6 +69,18 @@ function expectClose(actual: readonly (readonly number[])[], expected: readonly 
  * canvas per read, which SwiftShader runs out of over thousands of reads).
  */
 const readAll = async (tensors: readonly tf.Tensor[]): Promise<number[][]> => Promise.all(tensors.map(async (t) => Array.from(await t.data())));
+
+/**
+ * Every parameter of `variables` and every weight of `optimizer` (moments, step counts),
+ * flattened into one tensor: one read.
+ */
+async function stateOf(optimizer: RAdamOptimizer, variables: readonly tf.Variable[]): Promise<{ names: string[]; values: number[] }> {
+  const weights = await optimizer.getWeights();
+  const flat = tf.tidy(() => tf.concat([...variables, ...weights.map(({ tensor }) => tensor)].map((t) => t.cast('float32').reshape([-1]))));
+  const values = Array.from(await flat.data());
+  flat.dispose();
+  return { names: weights.map(({ name }) => name), values };
+}
 
 /**
  * A fresh optimizer over fresh variables, stepped with `applyGradients` at steps 1…`steps`:
@@ -149,14 +162,7 @@ if (webGpuUnavailable === undefined) {
         optimizer.applyGradients(grads);
         tf.dispose(Object.values(grads));
       }
-      // Every parameter, moment and step count, flattened into one tensor: one read.
-      const snapshot = async () => {
-        const weights = await optimizer.getWeights();
-        const flat = tf.tidy(() => tf.concat([...variables, ...weights.map(({ tensor }) => tensor)].map((t) => t.cast('float32').reshape([-1]))));
-        const values = Array.from(await flat.data());
-        flat.dispose();
-        return { names: weights.map(({ name }) => name), values };
-      };
+      const snapshot = () => stateOf(optimizer, variables);
       const before = await snapshot();
       const poisoned = 3;
       const bad = gradientsAt(variables, 3, poisoned);
@@ -182,6 +188,37 @@ if (webGpuUnavailable === undefined) {
       optimizer.applyGradients(grads);
       tf.dispose(Object.values(grads));
       expectClose(await readAll(variables), reference({ lr: 1e-2 }, [1, 2, 3], count));
+      optimizer.dispose();
+      tf.dispose(variables);
+    }, TIMEOUT);
+
+    it('a command buffer the device rejects (a destroyed gradient buffer) is a typed BACKEND_ERROR before any variable changes', async () => {
+      const variables = makeVariables(20);
+      const optimizer = new RAdamOptimizer({ lr: 1e-2, nonFinite: 'propagate' });
+      expect(await optimizer.ready()).toBe(true);
+      const first = gradientsAt(variables, 1);
+      optimizer.applyGradients(first);
+      tf.dispose(Object.values(first));
+      const before = await stateOf(optimizer, variables);
+      const bad = gradientsAt(variables, 2);
+      const tfjs = tf.backend() as unknown as { uploadToGPU(dataId: object): void; tensorMap: { get(dataId: object): { resource: unknown } } };
+      const broken = bad[variables[5]!.name]!;
+      tfjs.uploadToGPU(broken.dataId);
+      const data = tfjs.tensorMap.get(broken.dataId);
+      const original = data.resource;
+      // The update's command buffer copies this gradient in: a destroyed buffer there
+      // makes the device reject (and run nothing of) the whole command buffer.
+      const dead = device().createBuffer({ size: broken.size * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      dead.destroy();
+      data.resource = dead;
+      try {
+        expect(() => optimizer.applyGradients(bad)).toThrow(expect.objectContaining({ code: 'BACKEND_ERROR', message: expect.stringMatching(/did not run/) }));
+      } finally {
+        data.resource = original;
+      }
+      tf.dispose(Object.values(bad));
+      expect(optimizer.iterations).toBe(1);
+      expect(await stateOf(optimizer, variables)).toEqual(before);
       optimizer.dispose();
       tf.dispose(variables);
     }, TIMEOUT);
