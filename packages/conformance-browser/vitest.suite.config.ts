@@ -5,10 +5,12 @@ import { defineConfig } from 'vitest/config';
 import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_WEBGPU_CANVAS_ARGS } from './test/chromium.js';
 
 /** A project of `suite/` files in a headless Chromium started with `args`. */
-function suiteProject(name: string, include: string[], args: readonly string[]) {
+function suiteProject(name: string, include: string[], args: readonly string[], groupOrder: number) {
   return {
     name,
     include,
+    // One group after the other: the projects' browsers share the one software GPU.
+    sequence: { groupOrder },
     setupFiles: ['suite/setup.ts'],
     browser: {
       enabled: existsSync(CHROMIUM),
@@ -45,13 +47,12 @@ export default defineConfig({
   test: {
     // One software GPU shared by every test: files one after another.
     fileParallelism: false,
-    maxWorkers: 1,
     projects: [
-      { extends: true, test: suiteProject('chromium', ['suite/webgpu*.test.ts'], CHROMIUM_ARGS) },
+      { extends: true, test: suiteProject('chromium', ['suite/webgpu*.test.ts'], CHROMIUM_ARGS, 0) },
       // tfjs-webgpu's dataSync() reads through a WebGPU canvas: GPU compositing, and a
       // browser of its own (after canvas readbacks, a torn-down page loses the next
       // page's devices on SwiftShader).
-      { extends: true, test: suiteProject('chromium (WebGPU canvas)', ['suite/tfjs-webgpu*.test.ts'], CHROMIUM_WEBGPU_CANVAS_ARGS) },
+      { extends: true, test: suiteProject('chromium (WebGPU canvas)', ['suite/tfjs-webgpu*.test.ts'], CHROMIUM_WEBGPU_CANVAS_ARGS, 1) },
     ],
   },
 });
