@@ -156,9 +156,8 @@ export function readsSynchronously(name: string): boolean {
  *   (one pass per tensor, bit for bit core's float32 CPU backend; in place on wasm); on
  *   `webgpu`, `@rectify/backend-webgpu`'s WGSL kernel on tfjs' device once its arena is
  *   ready (one dispatch per step, GPU copies in and out, bit for bit that backend's
- *   results; synchronous reads only in browsers, see {@link TfjsBackendOptions.fusedKernel});
- *   elsewhere a short graph of stock
- *   tfjs ops (see {@link TfjsBackendOptions.fusedKernel}), scaling before squaring so that
+ *   results; synchronous reads only in browsers); elsewhere a short graph of stock tfjs
+ *   ops (see {@link TfjsBackendOptions.fusedKernel}), scaling before squaring so that
  *   results agree with core's float64-computed ones wherever float32 holds them.
  * - **Sync or async**: see {@link TfjsBackendOptions.synchronous}. The overloads give a
  *   {@link SyncTfjsBackend} (synchronous `step()`) or an {@link AsyncTfjsBackend}
