@@ -199,6 +199,9 @@ export function tfjsArenaBridge(tfjs: TfjsWebGpu, arena: WebGpuBackend) {
   /** A buffer of tfjs' pool of `bytes`, usable as a tensor's (storage, copies both ways). */
   const acquire = (bytes: number): GPUBuffer => tfjs.bufferManager.acquireBuffer(bytes, TENSOR_USAGE());
 
+  /** Gives a buffer from {@link acquire} that no tensor took back to tfjs' pool. */
+  const release = (buffer: GPUBuffer): void => tfjs.bufferManager.releaseBuffer(buffer);
+
   /** A new tfjs tensor of `shape` that a copy from `mirror` (encoded into `encoder`) fills. */
   const tensorFrom = (mirror: WebGpuTensor, shape: readonly number[], encoder: GPUCommandEncoder): tf.Tensor => {
     const from = arena.locate(mirror)!;
@@ -238,7 +241,7 @@ export function tfjsArenaBridge(tfjs: TfjsWebGpu, arena: WebGpuBackend) {
           { cause: error },
         );
 
-  return { flush, encodeCopies, forget, mirrorReduced, mirrorUpdate, updating, wrap, acquire, assignAll, failed };
+  return { flush, encodeCopies, forget, mirrorReduced, mirrorUpdate, updating, wrap, acquire, release, assignAll, failed };
 }
 
 /** What {@link tfjsArenaBridge} gives. */

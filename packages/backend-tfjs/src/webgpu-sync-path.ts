@@ -4,6 +4,7 @@ import { RectifyError, type RAdamBatch } from '@rectify/core';
 import type { EncodeTarget, WebGpuBackend, WebGpuTensor } from '@rectify/backend-webgpu';
 import type { StepPath } from './step-path.js';
 import { updateBatches } from './variables.js';
+import { CANVAS_READ_BYTES, canvasReadSize, canvasReader, type CanvasReader } from './webgpu-canvas-read.js';
 import { activeTfjsWebGpu, arenaOn, tfjsArenaBridge, type MirrorPair, type TfjsWebGpu } from './webgpu-interop.js';
 
 /**
@@ -71,6 +72,36 @@ export function webgpuSyncKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fal
   /** Why the last copy out failed, once the device said so (see the notes above). */
   let tornBy: string | undefined;
 
+  /** The canvas reader of this device, made at the first read (`undefined`: none here). */
+  let reader: CanvasReader | undefined | null = null;
+  const canvas = (bytes: number): CanvasReader | undefined => {
+    reader ??= canvasReader(device);
+    return canvasReadSize(bytes) <= CANVAS_READ_BYTES ? reader : undefined;
+  };
+
+  /**
+   * The first `bytes` of `buffer` (of tfjs' pool, which gets it back): through the canvas
+   * reader where it takes them, else wrapped as a tfjs tensor and read with `dataSync()`
+   * (tfjs-webgpu's `readSync`).
+   */
+  const readBack = (buffer: GPUBuffer, bytes: number): Uint32Array => {
+    const read = canvas(bytes);
+    if (read !== undefined) {
+      try {
+        return new Uint32Array(read(buffer, bytes).slice().buffer);
+      } finally {
+        bridge.release(buffer);
+      }
+    }
+    const tensor = bridge.wrap(buffer, [buffer.size / 4], 'int32');
+    try {
+      const values = tensor.dataSync() as Int32Array;
+      return new Uint32Array(values.buffer.slice(values.byteOffset, values.byteOffset + bytes));
+    } finally {
+      tensor.dispose();
+    }
+  };
+
   /**
    * Runs `encode` (which encodes and submits the work, after `pairs`' copies, with its
    * result going to a buffer of `into`) and reads that result back synchronously: a view
@@ -78,37 +109,38 @@ export function webgpuSyncKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fal
    */
   const run = (pairs: readonly MirrorPair[], operation: string, encode: (into: EncodeTarget) => void): DataView => {
     bridge.flush();
-    let result: tf.Tensor | undefined;
+    let buffer: GPUBuffer | undefined;
     let bytes = 0;
-    let words: Int32Array;
+    let words: Uint32Array;
     try {
       encode({
         before: (encoder) => bridge.encodeCopies(encoder, pairs),
         result: (size) => {
           bytes = size;
-          const buffer = bridge.acquire(size + 4);
+          // The result, then the canary; in whole rows where the canvas reader takes it.
+          buffer = bridge.acquire(canvas(size + 4) === undefined ? size + 4 : canvasReadSize(size + 4));
           // Queued ahead of the work's command buffer (writes take effect in queue order).
           device.queue.writeBuffer(buffer, 0, new Uint32Array([NEVER_RAN]));
           device.queue.writeBuffer(buffer, size, new Uint32Array([CANARY]));
-          result = bridge.wrap(buffer, [size / 4 + 1], 'int32');
           return { buffer, byteOffset: 0 };
         },
       });
-      words = Int32Array.from(result!.dataSync() as Int32Array);
+      const read = buffer!;
+      buffer = undefined;
+      words = readBack(read, bytes + 4);
     } catch (error) {
+      if (buffer !== undefined) bridge.release(buffer);
       bridge.forget(pairs);
       throw bridge.failed(error, operation);
-    } finally {
-      result?.dispose();
     }
-    if (words[bytes / 4]! >>> 0 !== CANARY) {
+    if (words[bytes / 4] !== CANARY) {
       bridge.forget(pairs);
       throw new RectifyError(
         'BACKEND_ERROR',
-        `Reading the result of WebGPU ${operation}() back with dataSync() gave bytes the device never wrote (this browser's synchronous WebGPU readback does not work); no variable was written.`,
+        `Reading the result of WebGPU ${operation}() back synchronously gave bytes the device never wrote (this browser's synchronous WebGPU readback does not work); no variable was written.`,
       );
     }
-    if (words[0]! >>> 0 === NEVER_RAN) {
+    if (words[0] === NEVER_RAN) {
       bridge.forget(pairs);
       throw new RectifyError(
         'BACKEND_ERROR',
