@@ -50,7 +50,8 @@ export type RAdamOptimizerOptions = RAdamOptions;
  *   `'propagate'`, and it is one small vector per step.
  * - **tfjs-webgpu**: in a browser, steps run `@rectify/backend-webgpu`'s WGSL kernel on
  *   tfjs' device (one dispatch updates every variable; one more per reduction: the
- *   non-finite check, the norm), with each result read by a `dataSync()` of a few bytes,
+ *   non-finite check, the norm), with each result read back synchronously (a few bytes,
+ *   through a WebGPU canvas, as tfjs-webgpu's `dataSync()` reads),
  *   once its arena is set up. That starts in the background at the first step (or with
  *   {@link RAdamOptimizer.ready}); steps before it is ready run the stock tfjs ops (the
  *   same numerics within SPEC.md's tolerance). In Node (Dawn) tfjs-webgpu's `dataSync()`

@@ -21,9 +21,10 @@ const NEVER_RAN = 0xffffffff;
 const CANARY = 0x5ca1ab1e;
 
 /**
- * Whether tfjs-webgpu's `readSync` (what `dataSync()` calls) works here: it reads a
- * buffer through an `OffscreenCanvas` with a `webgpu` context, which browsers have and
- * Node (Dawn's `webgpu` package) has not.
+ * Whether a GPU buffer can be read synchronously here (tfjs-webgpu's `readSync`, what
+ * `dataSync()` calls, and `webgpu-canvas-read.ts`): both read through an
+ * `OffscreenCanvas` with a `webgpu` context, which browsers have and Node (Dawn's
+ * `webgpu` package) has not.
  */
 export function webGpuReadsSynchronously(): boolean {
   return typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas === 'function';
@@ -35,13 +36,16 @@ export function webGpuReadsSynchronously(): boolean {
  * there in a browser. One compute dispatch updates every variable of the step; each
  * reduction core asks for first (`allFinite` under `nonFinite: 'error'` or `'skip'`, the
  * norm under `gradClipNorm`) is one more, and every result comes back with one
- * `dataSync()` of a few bytes.
+ * synchronous read of a few bytes.
  *
  * Per call: tfjs' pending work is submitted; one command buffer copies the tensors the
  * mirrors do not hold into the arena, runs the kernel and copies its result words into
- * a small buffer of tfjs' pool, first filled with {@link NEVER_RAN}; that buffer, wrapped
- * as a tfjs tensor, is read with `dataSync()` (tfjs-webgpu's `readSync`, through an
- * `OffscreenCanvas`: it waits for the device). Only then, for an update, does each
+ * a small buffer of tfjs' pool, first filled with {@link NEVER_RAN}; that buffer is read
+ * synchronously the way tfjs-webgpu's `readSync` reads (through a WebGPU canvas, which
+ * waits for the device), over two canvases configured once (`webgpu-canvas-read.ts`:
+ * `readSync` makes three per read, which a long run exhausts on a software GPU), or,
+ * for a result beyond their 64 KiB, wrapped as a tfjs tensor and read with `dataSync()`
+ * itself. Only then, for an update, does each
  * variable get a new tfjs tensor filled by a copy from the arena (as the asynchronous
  * path does, see `webgpu-kernel-path.ts`).
  *
@@ -49,7 +53,7 @@ export function webGpuReadsSynchronously(): boolean {
  * does), the arena's room (all mirrors exist before anything is encoded), the arena's
  * own checks, and the device's verdict on the command buffer: a command buffer the device
  * rejects (a validation error) runs nothing, so its result still reads
- * {@link NEVER_RAN}: a typed `BACKEND_ERROR`, nothing changed. A failing `dataSync()` is
+ * {@link NEVER_RAN}: a typed `BACKEND_ERROR`, nothing changed. A failing read is
  * that error too, and so is one that returns bytes the device never wrote (the
  * {@link CANARY} after the result is not there: headless Chromium on SwiftShader, whose
  * WebGPU canvas readback gives zeros and then loses the device).
