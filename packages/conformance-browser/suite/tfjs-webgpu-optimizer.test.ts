@@ -17,6 +17,7 @@ import { describeUnavailable } from '@rectify/conformance/vitest';
 import { RAdam, RectifyError, type RAdamOptions } from '@rectify/core';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CANVAS_READ_BYTES, canvasReadSize, canvasReader } from '../../backend-tfjs/src/webgpu-canvas-read.js';
 import { COUNT, countDeviceWorkSync, gradient, initial, sizeOf } from '../../backend-tfjs/test/device-work.js';
 import { webGpuUnavailable } from './webgpu-device.js';
 
@@ -141,6 +142,18 @@ if (webGpuUnavailable === undefined) {
       tf.removeBackend('webgpu');
       own.destroy();
       await new Promise((resolve) => setTimeout(resolve, 500));
+    });
+
+    it('the canvas reader gives back every byte of a buffer, one word to 64 KiB (alpha bytes of 0 and 255 included)', () => {
+      const read = canvasReader(device())!;
+      expect(read).toBeTypeOf('function');
+      for (const bytes of [4, 8, 1020, 1028, 16_404, CANVAS_READ_BYTES]) {
+        const pattern = Uint8Array.from({ length: bytes }, (_, i) => (i % 7 === 3 ? 0 : i % 11 === 5 ? 255 : (i * 37 + 11) & 255));
+        const buffer = device().createBuffer({ size: canvasReadSize(bytes), usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+        device().queue.writeBuffer(buffer, 0, pattern);
+        expect(Array.from(read(buffer, bytes)), `${bytes} bytes`).toEqual(Array.from(pattern));
+        buffer.destroy();
+      }
     });
 
     it("with nonFinite: 'propagate': the stock ops before the path is ready (> 2 dispatches per variable), then exactly 1 dispatch per step; values within tolerance of cpu64", async () => {
