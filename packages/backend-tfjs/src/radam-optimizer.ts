@@ -48,6 +48,18 @@ export type RAdamOptimizerOptions = RAdamOptions;
  *   requires (tfjs-layers disposes the gradients right after). Host reads use
  *   `dataSync()`; there is one only with `gradClipNorm` or `nonFinite` other than
  *   `'propagate'`, and it is one small vector per step.
+ * - **tfjs-webgpu**: in a browser, steps run `@rectify/backend-webgpu`'s WGSL kernel on
+ *   tfjs' device (one dispatch updates every variable; one more per reduction: the
+ *   non-finite check, the norm), with each result read back synchronously (a few bytes,
+ *   through a WebGPU canvas, as tfjs-webgpu's `dataSync()` reads),
+ *   once its arena is set up. That starts in the background at the first step (or with
+ *   {@link RAdamOptimizer.ready}); steps before it is ready run the stock tfjs ops (the
+ *   same numerics within SPEC.md's tolerance). In Node (Dawn) tfjs-webgpu's `dataSync()`
+ *   cannot read a GPU buffer (it needs an `OffscreenCanvas`), so no path can read its
+ *   results synchronously: `applyGradients` throws `INVALID_OPTION` (naming
+ *   `synchronous`) there before anything changes, and `ready()` resolves `false`; use
+ *   `tfjsBackend({ synchronous: false })` with core's `RAdam`. See `webgpu-sync-path.ts`
+ *   for which device errors are caught before any variable changes.
  * - **Serialisable**: registered with `tf.serialization.registerClass` under the class
  *   name `'RectifyRAdam'`, so `model.save(…, { includeOptimizer: true })` and
  *   `tf.loadLayersModel` round-trip the options, the scheduler's progress and the state.
@@ -150,6 +162,25 @@ export class RAdamOptimizer extends tf.Optimizer {
   /** The scheduler driving the learning rate, if any: step it to advance the schedule. */
   get scheduler(): LearningRateScheduler | undefined {
     return this.#scheduler;
+  }
+
+  /**
+   * Sets up the step path of the active tfjs backend if that has not started yet, and
+   * resolves once it is ready: `true` when steps now run the shared WGSL kernel (tfjs
+   * `webgpu` in a browser), `false` on every other path (they need no set-up). Optional:
+   * on tfjs-webgpu the set-up also starts at the first step, and steps run the stock ops
+   * until it is done. Never rejects for a missing kernel (it resolves `false`).
+   *
+   * @throws RectifyError `DISPOSED` once disposed.
+   * @example
+   * ```ts
+   * const optimizer = new RAdamOptimizer({ lr: 1e-3 });
+   * await optimizer.ready(); // true on tfjs-webgpu in Chromium: one dispatch per step from now on
+   * ```
+   */
+  async ready(): Promise<boolean> {
+    if (this.#disposed) throw new RectifyError('DISPOSED', 'This RAdamOptimizer has been disposed.');
+    return this.#backend.ready();
   }
 
   /** The learning rate the next step will use. */

@@ -15,6 +15,7 @@ import type { StepPath } from './step-path.js';
 import { isLiveTensor, isLiveVariable, liveVariable } from './variables.js';
 import { checkedTensor } from './wasm-heap.js';
 import { sharedWebGpuPath } from './webgpu-kernel-path.js';
+import { sharedWebGpuSyncPath, webGpuReadsSynchronously } from './webgpu-sync-path.js';
 
 /**
  * Options of {@link tfjsBackend}.
@@ -41,10 +42,15 @@ export interface TfjsBackendOptions {
    *   ops take a dozen passes per variable. On `wasm` the kernel writes a variable's
    *   heap memory in place when no other tensor shares it (a `tf.clone` of a variable
    *   keeps its old values), so a step needs no memory beyond `p, g, m, v`;
-   * - on tfjs' `webgpu` backend (asynchronous reads only), `@rectify/backend-webgpu`'s
-   *   WGSL kernel on tfjs' own device: one compute dispatch updates every variable of
-   *   the step, tensors moving by GPU copies only (no readback of tensor data), where the
-   *   stock ops take about a dozen dispatches per variable.
+   * - on tfjs' `webgpu` backend, `@rectify/backend-webgpu`'s WGSL kernel on tfjs' own
+   *   device: one compute dispatch updates every variable of the step, tensors moving by
+   *   GPU copies only (no readback of tensor data), where the stock ops take about a
+   *   dozen dispatches per variable. Its arena is set up asynchronously, on first use (or
+   *   by {@link TfjsBackend.ready}); calls before it is ready run the stock ops. With
+   *   synchronous reads it needs tfjs-webgpu's `dataSync()` to read the kernel's
+   *   finiteness flag: that works in browsers (through an `OffscreenCanvas`) and not in
+   *   Node, where tfjs-webgpu cannot read synchronously at all (a synchronous backend's
+   *   steps there throw `INVALID_OPTION` naming `synchronous`, before anything changes).
    *
    * `false` uses the graph of stock tfjs ops that every other tfjs backend runs, as does
    * a webgpu whose device cannot compile the WGSL kernel (on `wasm` that graph holds
@@ -70,6 +76,13 @@ export interface TfjsBackend extends TensorBackend<tf.Tensor> {
    */
   readonly name: string;
   readonly dtype: 'float32';
+  /**
+   * Sets up, if it has not started yet, the path that steps on the tfjs backend active
+   * now take (see {@link TfjsBackendOptions.fusedKernel}), and resolves once it is ready:
+   * `true` when that is the shared WGSL kernel of `@rectify/backend-webgpu` (tfjs
+   * `webgpu`), `false` for every other path, which needs no set-up. Never rejects.
+   */
+  ready(): Promise<boolean>;
   /** Frees the tensors the backend caches between a step's checks and its update. */
   dispose(): void;
 }
@@ -88,6 +101,8 @@ export interface SyncTfjsBackend extends SyncTensorBackend<tf.Tensor> {
   readonly name: string;
   readonly dtype: 'float32';
   readonly synchronous: true;
+  /** As {@link TfjsBackend.ready}. */
+  ready(): Promise<boolean>;
   dispose(): void;
 }
 
@@ -139,10 +154,10 @@ export function readsSynchronously(name: string): boolean {
  *   other than `'propagate'`).
  * - **Compute**: on tfjs' `cpu` and `wasm` backends, Rectify's own registered kernels
  *   (one pass per tensor, bit for bit core's float32 CPU backend; in place on wasm); on
- *   `webgpu` (asynchronous),
- *   `@rectify/backend-webgpu`'s WGSL kernel on tfjs' device (one dispatch per step, GPU
- *   copies in and out, bit for bit that backend's results); elsewhere a short graph of stock
- *   tfjs ops (see {@link TfjsBackendOptions.fusedKernel}), scaling before squaring so that
+ *   `webgpu`, `@rectify/backend-webgpu`'s WGSL kernel on tfjs' device once its arena is
+ *   ready (one dispatch per step, GPU copies in and out, bit for bit that backend's
+ *   results; synchronous reads only in browsers); elsewhere a short graph of stock tfjs
+ *   ops (see {@link TfjsBackendOptions.fusedKernel}), scaling before squaring so that
  *   results agree with core's float64-computed ones wherever float32 holds them.
  * - **Sync or async**: see {@link TfjsBackendOptions.synchronous}. The overloads give a
  *   {@link SyncTfjsBackend} (synchronous `step()`) or an {@link AsyncTfjsBackend}
@@ -198,13 +213,25 @@ export function tfjsBackend(options: TfjsBackendOptions = {}): SyncTfjsBackend |
     }
     return graph;
   };
-  // The shared WGSL kernel needs promises (its arena is created asynchronously, and
-  // every result comes back from the device), so only an asynchronous backend uses it.
-  const shared = fused && !synchronous ? lazyWebGpuPath(() => graphFor('webgpu')) : undefined;
+  // The shared WGSL kernel's arena is created asynchronously: an asynchronous backend
+  // awaits it in its first call, a synchronous one runs the stock ops until it is ready.
+  const shared = !fused
+    ? undefined
+    : synchronous
+      ? backgroundWebGpuPath(() => graphFor('webgpu'))
+      : lazyWebGpuPath(() => graphFor('webgpu'));
   // Chosen per call from the tfjs backend active *now*: an optimizer built before
   // tf.setBackend() must not send a cpu kernel to wasm.
   const path = (): StepPath => {
     const now = tf.getBackend();
+    if (synchronous && now === 'webgpu' && !webGpuReadsSynchronously()) {
+      // Every path reads a flag back; tfjs-webgpu's dataSync() would throw mid-step here.
+      throw new RectifyError(
+        'INVALID_OPTION',
+        'tfjs-webgpu cannot read synchronously here: its dataSync() needs OffscreenCanvas (browsers), which Node lacks. Use tfjsBackend({ synchronous: false }) (await each step), or RAdamOptimizer in a browser.',
+        'synchronous',
+      );
+    }
     if (kernel !== undefined && fusedKernelsAvailable(now)) return kernel;
     if (shared !== undefined && now === 'webgpu') return shared;
     return graphFor(now);
@@ -255,6 +282,7 @@ export function tfjsBackend(options: TfjsBackendOptions = {}): SyncTfjsBackend |
     applyRAdam: (batches) => path().applyRAdam(batches),
     // tfjs counts tensors per process, the user's included: a flat count means no leak.
     resourceCounts: () => ({ tensors: tf.memory().numTensors }),
+    ready: async () => (shared !== undefined && tf.getBackend() === 'webgpu' ? shared.ready() : false),
     dispose: () => {
       shared?.dispose();
       for (const graph of graphs.values()) graph.dispose();
@@ -263,28 +291,70 @@ export function tfjsBackend(options: TfjsBackendOptions = {}): SyncTfjsBackend |
   return backend as SyncTfjsBackend | AsyncTfjsBackend;
 }
 
+/** A {@link StepPath} whose set-up may be awaited: `ready()` says whether it is the shared kernel. */
+interface PreparedPath extends StepPath {
+  ready(): Promise<boolean>;
+}
+
 /**
- * A {@link StepPath} that sets up `sharedWebGpuPath` on first use, for the tfjs webgpu
- * backend instance active then (again if tfjs' backend was replaced), and runs every
- * call on it, or on `fallback()` where it cannot be had.
+ * The shared WGSL kernel's path (`make`: `sharedWebGpuPath` or `sharedWebGpuSyncPath`)
+ * for the tfjs webgpu backend instance active now, set up when first asked for (again
+ * if tfjs' backend was replaced), the last one disposed.
  */
-function lazyWebGpuPath(fallback: () => StepPath): StepPath {
-  let current: { readonly owner: object; readonly path: Promise<StepPath | undefined> } | undefined;
-  const ready = async (): Promise<StepPath> => {
+function webGpuPathOf(make: () => Promise<StepPath | undefined>) {
+  let current: { readonly owner: object; readonly path: Promise<StepPath | undefined>; settled?: StepPath | null } | undefined;
+  const forOwner = () => {
     const owner = tf.backend();
     if (current?.owner !== owner) {
       void current?.path.then((path) => path?.dispose());
-      current = { owner, path: sharedWebGpuPath(fallback) };
+      const entry: NonNullable<typeof current> = { owner, path: make() };
+      void entry.path.then((path) => {
+        entry.settled = path ?? null;
+      });
+      current = entry;
     }
-    return (await current.path) ?? fallback();
+    return current;
   };
   return {
-    sumOfSquares: async (tensors) => (await ready()).sumOfSquares(tensors),
-    allFinite: async (tensors) => (await ready()).allFinite(tensors),
-    applyRAdam: async (batches) => (await ready()).applyRAdam(batches),
+    forOwner,
     dispose: () => {
       void current?.path.then((path) => path?.dispose());
       current = undefined;
     },
+  };
+}
+
+/**
+ * A {@link StepPath} that sets up `sharedWebGpuPath` on first use and runs every call on
+ * it (awaiting it), or on `fallback()` where it cannot be had.
+ */
+function lazyWebGpuPath(fallback: () => StepPath): PreparedPath {
+  const shared = webGpuPathOf(() => sharedWebGpuPath(fallback));
+  const path = async (): Promise<StepPath> => (await shared.forOwner().path) ?? fallback();
+  return {
+    sumOfSquares: async (tensors) => (await path()).sumOfSquares(tensors),
+    allFinite: async (tensors) => (await path()).allFinite(tensors),
+    applyRAdam: async (batches) => (await path()).applyRAdam(batches),
+    ready: async () => (await shared.forOwner().path) !== undefined,
+    dispose: shared.dispose,
+  };
+}
+
+/**
+ * A synchronous {@link StepPath} that starts setting up `sharedWebGpuSyncPath` in the
+ * background on first use and runs every call on `fallback()` (the stock ops: the same
+ * numerics within SPEC.md's tolerance) until it is ready, then on it. A step never
+ * switches paths half-way: the set-up completes in a later task, never inside a
+ * synchronous step.
+ */
+function backgroundWebGpuPath(fallback: () => StepPath): PreparedPath {
+  const shared = webGpuPathOf(() => sharedWebGpuSyncPath(fallback));
+  const path = (): StepPath => shared.forOwner().settled ?? fallback();
+  return {
+    sumOfSquares: (tensors) => path().sumOfSquares(tensors),
+    allFinite: (tensors) => path().allFinite(tensors),
+    applyRAdam: (batches) => path().applyRAdam(batches),
+    ready: async () => (await shared.forOwner().path) !== undefined,
+    dispose: shared.dispose,
   };
 }

@@ -1,72 +1,10 @@
 /// <reference types="@webgpu/types" />
-import * as tf from '@tensorflow/tfjs';
-import { RectifyError, type RAdamBatch } from '@rectify/core';
+import type { RAdamBatch } from '@rectify/core';
 import type { WebGpuBackend, WebGpuTensor } from '@rectify/backend-webgpu';
-import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import type * as tf from '@tensorflow/tfjs';
 import type { StepPath } from './step-path.js';
-import { updateBatches, type UpdateTarget } from './variables.js';
-
-/** What this path uses of tfjs-webgpu's backend (all public members of `WebGPUBackend`). */
-type TfjsWebGpu = Pick<
-  WebGPUBackend,
-  'device' | 'tensorMap' | 'bufferManager' | 'uploadToGPU' | 'ensureCommandEncoderReady' | 'endComputePassEncoder' | 'submitQueue' | 'makeTensorInfo'
->;
-
-/** Usage of a tfjs-webgpu tensor buffer (what its `uploadToGPU` gives them). */
-const TENSOR_USAGE = (): GPUBufferUsageFlags => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-
-/**
- * Arena tensors of `@rectify/backend-webgpu` that mirror tfjs tensors, by role and
- * position (`p3`: the parameter of the fourth slot), allocated once per layout. Each
- * remembers which tfjs data (`dataId`) it holds: tfjs data never changes under a
- * `dataId` (tensors are immutable, `assign` gives a variable a new one), so a mirror that
- * holds a tensor's `dataId` holds its values and needs no copy. In a steady run the
- * parameters and moments are never copied in (the mirrors hold what the last step
- * assigned) and the gradients only once (for the reductions, then reused by the update).
- */
-class Mirrors {
-  readonly #tensors = new Map<string, WebGpuTensor>();
-  readonly #holds = new Map<WebGpuTensor, object>();
-  /** The gradients the last reduction copied in, by `dataId`. */
-  #reduced = new Map<object, WebGpuTensor>();
-
-  constructor(private readonly arena: WebGpuBackend) {}
-
-  /** The mirror `key` for a tensor of `size` elements (a new one when the size changed). */
-  slot(key: string, size: number): WebGpuTensor {
-    const old = this.#tensors.get(key);
-    if (old !== undefined && old.size === size) return old;
-    if (old !== undefined) this.#drop(key, old);
-    const mirror = this.arena.fromArray(new Float32Array(size), [size]);
-    this.#tensors.set(key, mirror);
-    return mirror;
-  }
-
-  holds(mirror: WebGpuTensor, dataId: object): boolean {
-    return this.#holds.get(mirror) === dataId;
-  }
-
-  record(mirror: WebGpuTensor, dataId: object | undefined): void {
-    if (dataId === undefined) this.#holds.delete(mirror);
-    else this.#holds.set(mirror, dataId);
-  }
-
-  /** The mirror of the last reduction that holds `dataId`, if it still does. */
-  reducedHolder(dataId: object): WebGpuTensor | undefined {
-    const mirror = this.#reduced.get(dataId);
-    return mirror !== undefined && this.holds(mirror, dataId) ? mirror : undefined;
-  }
-
-  setReduced(reduced: Map<object, WebGpuTensor>): void {
-    this.#reduced = reduced;
-  }
-
-  #drop(key: string, mirror: WebGpuTensor): void {
-    this.#tensors.delete(key);
-    this.#holds.delete(mirror);
-    this.arena.disposeTensor(mirror);
-  }
-}
+import { updateBatches } from './variables.js';
+import { activeTfjsWebGpu, arenaOn, tfjsArenaBridge, type MirrorPair, type TfjsWebGpu } from './webgpu-interop.js';
 
 /**
  * The step on tfjs' `webgpu` backend through `@rectify/backend-webgpu`'s WGSL kernel, on
@@ -93,48 +31,20 @@ class Mirrors {
  */
 export function webgpuKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fallback: () => StepPath): StepPath {
   const device = tfjs.device;
-  const mirrors = new Mirrors(arena);
-
-  /** `make()`, or `undefined` when the arena is full (the stock ops then take the call). */
-  const allocating = <R>(make: () => R): R | undefined => {
-    try {
-      return make();
-    } catch (error) {
-      if (error instanceof RectifyError && error.code === 'OUT_OF_MEMORY') return undefined;
-      throw error;
-    }
-  };
-
-  /** The GPU buffer holding `tensor`'s data (uploaded first when tfjs keeps it on the CPU). */
-  const bufferOf = (tensor: tf.Tensor): GPUBuffer | undefined => {
-    tfjs.uploadToGPU(tensor.dataId);
-    const resource = tfjs.tensorMap.get(tensor.dataId)?.resource;
-    return resource instanceof GPUBuffer ? resource : undefined;
-  };
-
-  /** Whether this path can take every tensor (else the call goes to `fallback`). */
-  const fits = (tensors: readonly tf.Tensor[]): boolean =>
-    tensors.every((t) => t.size <= arena.maxTensorElements && (t.size === 0 || bufferOf(t) !== undefined));
+  const bridge = tfjsArenaBridge(tfjs, arena);
 
   /**
-   * Submits tfjs' pending commands, then copies each `[tensor, mirror]` pair whose mirror
-   * does not hold the tensor's data, in one command buffer. Resolves once the device has
-   * validated the copies (the update is queued after them either way: one queue).
+   * Submits tfjs' pending commands, then copies each pair whose mirror does not hold the
+   * tensor's data, in one command buffer. Resolves once the device has validated the
+   * copies (the update is queued after them either way: one queue).
    */
-  const copyIn = (pairs: readonly (readonly [tf.Tensor, WebGpuTensor])[]): Promise<void> => {
-    tfjs.ensureCommandEncoderReady();
-    tfjs.endComputePassEncoder();
-    tfjs.submitQueue();
+  const copyIn = (pairs: readonly MirrorPair[]): Promise<void> => {
+    bridge.flush();
     device.pushErrorScope('validation');
     let checked: Promise<GPUError | null>;
     try {
       const encoder = device.createCommandEncoder({ label: 'rectify tfjs to arena' });
-      for (const [tensor, mirror] of pairs) {
-        if (tensor.size === 0 || mirrors.holds(mirror, tensor.dataId)) continue;
-        const to = arena.locate(mirror)!;
-        encoder.copyBufferToBuffer(bufferOf(tensor)!, 0, to.buffer, to.byteOffset, to.byteLength);
-        mirrors.record(mirror, tensor.dataId);
-      }
+      bridge.encodeCopies(encoder, pairs);
       device.queue.submit([encoder.finish()]);
     } finally {
       // Popped whatever happened: the device's scope stack is tfjs' too.
@@ -145,36 +55,21 @@ export function webgpuKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fallbac
     });
   };
 
-  /** A device failure as a typed error: it came before anything tfjs holds was written. */
-  const failed = (error: unknown, operation: string): RectifyError =>
-    error instanceof RectifyError
-      ? error
-      : new RectifyError('BACKEND_ERROR', `WebGPU ${operation}() on tfjs' device failed before any variable was written: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
-
   /**
    * `reduce` over `tensors` mirrored into the arena (copies only where needed), or
    * `undefined` when the arena cannot take them (the caller then falls back). The
    * reduction is queued right behind the copies; both are awaited together.
    */
   const reduceMirrored = async <R>(tensors: readonly tf.Tensor[], reduce: (mirrored: WebGpuTensor[]) => Promise<R>): Promise<R | undefined> => {
-    if (!fits(tensors)) return undefined;
-    const reduced = new Map<object, WebGpuTensor>();
-    const pairs = allocating(() =>
-      tensors.map((t, i) => {
-        const mirror = mirrors.slot(`r${i}`, t.size);
-        reduced.set(t.dataId, mirror);
-        return [t, mirror] as const;
-      }),
-    );
+    const pairs = bridge.mirrorReduced(tensors);
     if (pairs === undefined) return undefined;
-    mirrors.setReduced(reduced);
     try {
       const copied = copyIn(pairs);
       const [, result] = await Promise.all([copied, reduce(pairs.map(([, mirror]) => mirror))]);
       return result;
     } catch (error) {
-      pairs.forEach(([, mirror]) => mirrors.record(mirror, undefined));
-      throw failed(error, 'reduce');
+      bridge.forget(pairs);
+      throw bridge.failed(error, 'reduce');
     }
   };
 
@@ -184,74 +79,29 @@ export function webgpuKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fallbac
   const allFinite = async (tensors: readonly tf.Tensor[]): Promise<boolean> =>
     (await reduceMirrored(tensors, (m) => arena.allFinite(m))) ?? fallback().allFinite(tensors);
 
-  /** A new tfjs tensor of `shape` that a copy from `mirror` (encoded into `encoder`) fills. */
-  const tensorFrom = (mirror: WebGpuTensor, shape: readonly number[], encoder: GPUCommandEncoder): tf.Tensor => {
-    const from = arena.locate(mirror)!;
-    const buffer = tfjs.bufferManager.acquireBuffer(from.byteLength, TENSOR_USAGE());
-    encoder.copyBufferToBuffer(from.buffer, from.byteOffset, buffer, 0, from.byteLength);
-    // As tfjs' own readToGPU() makes a tensor over a buffer it acquired: the buffer goes
-    // back to tfjs' pool when the tensor's data is disposed.
-    const info = tfjs.makeTensorInfo([...shape], 'float32');
-    tfjs.tensorMap.get(info.dataId)!.resource = buffer;
-    return tf.engine().makeTensorFromTensorInfo(info);
-  };
-
   const applyRAdam = async (step: readonly RAdamBatch<tf.Tensor>[]): Promise<boolean> => {
     const batches = updateBatches(step);
-    const targets = batches.flatMap((batch) => batch.targets);
-    if (targets.length === 0) return true;
-    if (!fits(targets.flatMap(({ param, grad, m, v }) => [param, grad, m, v]))) return fallback().applyRAdam(step);
-    // Every mirror exists before anything is copied: an arena out of memory changes
-    // nothing, and the stock ops take the step.
-    const pairs: (readonly [tf.Tensor, WebGpuTensor])[] = [];
-    const written: { target: UpdateTarget; p: WebGpuTensor; m: WebGpuTensor; v: WebGpuTensor }[] = [];
-    let k = 0;
-    const arenaBatches = allocating(() => batches.map(({ targets: slots, scalars }) => ({
-      scalars,
-      slots: slots.map((target) => {
-        const i = k++;
-        const size = target.param.size;
-        const p = mirrors.slot(`p${i}`, size);
-        const m = mirrors.slot(`m${i}`, size);
-        const v = mirrors.slot(`v${i}`, size);
-        let grad = mirrors.reducedHolder(target.grad.dataId);
-        if (grad === undefined) pairs.push([target.grad, (grad = mirrors.slot(`g${i}`, size))]);
-        pairs.push([target.param, p], [target.m, m], [target.v, v]);
-        written.push({ target, p, m, v });
-        return { param: p, grad, firstMoment: m, secondMoment: v };
-      }),
-    })));
-    if (arenaBatches === undefined) return fallback().applyRAdam(step);
+    if (batches.every((batch) => batch.targets.length === 0)) return true;
+    const mirrored = bridge.mirrorUpdate(batches);
+    if (mirrored === undefined) return fallback().applyRAdam(step);
     let finite: boolean;
     try {
-      const copied = copyIn(pairs);
+      const copied = copyIn(mirrored.pairs);
       // Updated in place: until the new values are assigned, the mirrors hold no tfjs data.
-      for (const { p, m, v } of written) for (const mirror of [p, m, v]) mirrors.record(mirror, undefined);
-      const update = arena.applyRAdam(arenaBatches);
+      bridge.updating(mirrored);
+      const update = arena.applyRAdam(mirrored.batches);
       [, finite] = await Promise.all([copied, update]);
     } catch (error) {
-      for (const [, mirror] of pairs) mirrors.record(mirror, undefined);
-      throw failed(error, 'applyRAdam');
+      bridge.forget(mirrored.pairs);
+      throw bridge.failed(error, 'applyRAdam');
     }
     // The update is done and checked: only now does any variable change.
-    tfjs.ensureCommandEncoderReady();
-    tfjs.endComputePassEncoder();
-    tfjs.submitQueue();
+    bridge.flush();
     device.pushErrorScope('validation');
     device.pushErrorScope('out-of-memory');
     let checked: Promise<(GPUError | null)[]>;
     try {
-      const encoder = device.createCommandEncoder({ label: 'rectify arena to tfjs' });
-      tf.tidy(() => {
-        for (const { target, p, m, v } of written) {
-          if (target.param.size === 0) continue;
-          for (const [variable, mirror] of [[target.m, m], [target.v, v], [target.param, p]] as const) {
-            variable.assign(tensorFrom(mirror, variable.shape, encoder));
-            mirrors.record(mirror, variable.dataId);
-          }
-        }
-        device.queue.submit([encoder.finish()]);
-      });
+      bridge.assignAll(mirrored);
     } finally {
       checked = Promise.all([device.popErrorScope(), device.popErrorScope()]);
     }
@@ -293,14 +143,7 @@ export function webgpuKernelPath(tfjs: TfjsWebGpu, arena: WebGpuBackend, fallbac
  * ```
  */
 export async function sharedWebGpuPath(fallback: () => StepPath): Promise<StepPath | undefined> {
-  const tfjs = tf.backend() as unknown as Partial<TfjsWebGpu>;
-  if (tf.getBackend() !== 'webgpu' || tfjs.device === undefined || typeof tfjs.uploadToGPU !== 'function') return undefined;
-  let arena: WebGpuBackend;
-  try {
-    const { createWebGpuBackend } = await import('@rectify/backend-webgpu');
-    arena = await createWebGpuBackend({ device: tfjs.device });
-  } catch {
-    return undefined;
-  }
-  return webgpuKernelPath(tfjs as TfjsWebGpu, arena, fallback);
+  const tfjs = activeTfjsWebGpu();
+  const arena = tfjs === undefined ? undefined : await arenaOn(tfjs);
+  return arena === undefined ? undefined : webgpuKernelPath(tfjs!, arena, fallback);
 }

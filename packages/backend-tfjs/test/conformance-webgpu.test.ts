@@ -12,8 +12,9 @@ import { createWebGpuBackend } from '@rectify/backend-webgpu';
 import { RAdam, type RAdamOptions, type TensorBackend } from '@rectify/core';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tfjsBackend } from '../src/index.js';
+import { RAdamOptimizer, tfjsBackend } from '../src/index.js';
 import { useWebGpuBackend } from '../src/webgpu.js';
+import { COUNT, countDeviceWork, gradient, initial, sizeOf } from './device-work.js';
 
 const webgpu = await loadNodeWebGpu();
 
@@ -42,6 +43,23 @@ if (webgpu.unavailable !== undefined) {
       expect(tf.getBackend()).toBe('webgpu');
     });
 
+    it('RAdamOptimizer (synchronous) cannot read back here: ready() is false and a step is INVALID_OPTION naming "synchronous", nothing changed', async () => {
+      const optimizer = new RAdamOptimizer({ lr: 0.1, nonFinite: 'propagate' });
+      expect(await optimizer.ready()).toBe(false);
+      const w = tf.variable(tf.tensor([0.5, -1, 2]));
+      const g = tf.tensor([0.3, -0.2, 0.1]);
+      expect(() => optimizer.applyGradients({ [w.name]: g })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', parameter: 'synchronous' }));
+      expect(Array.from(await w.data())).toEqual([0.5, -1, 2]);
+      expect(optimizer.iterations).toBe(0);
+      optimizer.dispose();
+      tf.dispose([w, g]);
+      // The asynchronous backend has the shared kernel once ready.
+      const backend = tfjsBackend();
+      expect(await backend.ready()).toBe(true);
+      backend.dispose();
+      expect(await tfjsBackend({ fusedKernel: false }).ready()).toBe(false);
+    });
+
     // tfjs-webgpu's own sum throws on a tensor of no elements ("no overload matched for
     // createBuffer"); the backend makes the empty sum itself.
     it('steps a model with an empty parameter, as the float64 CPU backend does', async () => {
@@ -68,44 +86,7 @@ if (webgpu.unavailable !== undefined) {
 
   describe('the shared WGSL kernel: one dispatch per step', () => {
     /** Compute dispatches and bytes copied into mappable (readback) buffers on tfjs' device while `work` runs. */
-    const counted = async <R>(work: () => Promise<R>): Promise<{ result: R; dispatches: number; readBytes: number }> => {
-      const device = (tf.backend() as unknown as { device: GPUDevice }).device;
-      const original = device.createCommandEncoder;
-      let dispatches = 0;
-      let readBytes = 0;
-      device.createCommandEncoder = function (this: GPUDevice, descriptor?: GPUCommandEncoderDescriptor) {
-        const encoder = original.call(this, descriptor);
-        const begin = encoder.beginComputePass.bind(encoder);
-        const copy = encoder.copyBufferToBuffer.bind(encoder) as (...args: unknown[]) => void;
-        encoder.beginComputePass = (passDescriptor?: GPUComputePassDescriptor) => {
-          const pass = begin(passDescriptor);
-          const dispatch = pass.dispatchWorkgroups.bind(pass);
-          pass.dispatchWorkgroups = (x: number, y?: number, z?: number) => {
-            dispatches++;
-            dispatch(x, y, z);
-          };
-          return pass;
-        };
-        encoder.copyBufferToBuffer = ((...args: unknown[]) => {
-          const [, , destination, , size] = args as [GPUBuffer, number, GPUBuffer, number, number];
-          if ((destination.usage & GPUBufferUsage.MAP_READ) !== 0) readBytes += size;
-          copy(...args);
-        }) as GPUCommandEncoder['copyBufferToBuffer'];
-        return encoder;
-      };
-      try {
-        const result = await work();
-        return { result, dispatches, readBytes };
-      } finally {
-        device.createCommandEncoder = original;
-      }
-    };
-
-    /** 1000 variables of 1 to 40 elements, their gradients for steps 1, 2, …, all from a fixed pattern. */
-    const COUNT = 1000;
-    const sizeOf = (i: number): number => 1 + ((i * 7) % 40);
-    const initial = (i: number): number[] => Array.from({ length: sizeOf(i) }, (_, j) => Math.sin(i + 0.37 * j));
-    const gradient = (i: number, k: number): number[] => Array.from({ length: sizeOf(i) }, (_, j) => Math.cos(0.5 * i - 0.11 * j + k) * 0.3);
+    const counted = <R>(work: () => Promise<R>) => countDeviceWork((tf.backend() as unknown as { device: GPUDevice }).device, work);
 
     /** A model of {@link COUNT} variables on `backend`, stepped `steps` times; each step's counts and the final values. */
     const train = async (backend: TensorBackend<any>, options: RAdamOptions, steps: number) => {

@@ -123,8 +123,52 @@ export interface WebGpuBackend extends TensorBackend<WebGpuTensor> {
    * tensor of zero elements.
    */
   locate(tensor: WebGpuTensor): { readonly buffer: GPUBuffer; readonly byteOffset: number; readonly byteLength: number } | null;
+  /**
+   * @internal For interop, not for training code: {@link applyRAdam} with no promise, for a
+   * caller that reads the result synchronously by its own means (`@rectify/backend-tfjs`
+   * on tfjs-webgpu, whose `dataSync()` can read a buffer of its device in a browser).
+   * Checks, encodes and submits the update at once; instead of a readback, the same
+   * command buffer copies its 4-byte finiteness word (0: every value written is finite,
+   * else the flag bits) to `into.result(4)`. Errors are as `applyRAdam`'s checks (thrown,
+   * nothing changed); a device error cannot be awaited here: the command buffer it
+   * invalidates runs nothing (see {@link EncodeTarget} for telling), and the next call of
+   * this backend throws `BACKEND_ERROR`.
+   */
+  encodeRAdam(batches: readonly RAdamBatch<WebGpuTensor>[], into: EncodeTarget): void;
+  /**
+   * @internal {@link sumOfSquares} encoded and submitted at once, as {@link encodeRAdam}:
+   * its result bytes go to `into.result(bytes)`; the returned function turns a view of
+   * exactly those bytes, read back by the caller, into the sum.
+   */
+  encodeSumOfSquares(tensors: readonly WebGpuTensor[], into: EncodeTarget): (result: DataView) => number;
+  /** @internal {@link allFinite} encoded and submitted at once, as {@link encodeSumOfSquares}. */
+  encodeAllFinite(tensors: readonly WebGpuTensor[], into: EncodeTarget): (result: DataView) => boolean;
   /** Destroys every buffer (and the device, when the backend created it); the backend is unusable afterwards. */
   dispose(): void;
+}
+
+/**
+ * Where the result of an `encode…` call of {@link WebGpuBackend} goes, and what runs
+ * before it. The result is copied by the same command buffer as the work, after
+ * `before`'s commands: all of it runs, or (a command buffer the device rejects) none of
+ * it. A caller that first fills the result's first word with a value the work never
+ * writes there (`0xffffffff`: the flag words only ever hold the bits 1 and 2) can tell
+ * work that never ran from a result.
+ *
+ * @example
+ * ```ts
+ * backend.encodeRAdam(batches, { before: (encoder) => copyGradients(encoder), result: () => ({ buffer: flag, byteOffset: 0 }) });
+ * ```
+ */
+export interface EncodeTarget {
+  /**
+   * Encodes the caller's commands (copies into the tensors the work reads) at the head of
+   * the command buffer. Called after every allocation of the call, so `locate` gives
+   * places that hold until the work has run.
+   */
+  readonly before?: (encoder: GPUCommandEncoder) => void;
+  /** The buffer (`COPY_DST`) and 4-byte aligned offset that receive the result's `bytes`. */
+  readonly result: (bytes: number) => { readonly buffer: GPUBuffer; readonly byteOffset: number };
 }
 
 /**
@@ -441,20 +485,7 @@ class WebGpuTensorBackend implements WebGpuBackend {
 
   async sumOfSquares(tensors: readonly WebGpuTensor[]): Promise<number> {
     const result = await this.#reduce(tensors, 'sumOfSquares');
-    if (result === undefined) return 0;
-    const flags = result.getUint32(0, true);
-    if (flags !== 0) return (flags & FLAG_NAN) !== 0 ? NaN : Infinity;
-    // Each chunk's three bins, unscaled in float64 (where nothing overflows) and added in
-    // chunk order: the same number on every run.
-    let small = 0;
-    let medium = 0;
-    let big = 0;
-    for (let offset = FLAGS_BYTES; offset < result.byteLength; offset += PARTIAL_BYTES) {
-      small += result.getFloat32(offset, true);
-      medium += result.getFloat32(offset + 4, true);
-      big += result.getFloat32(offset + 8, true);
-    }
-    return small * SMALL_UNSCALE + medium + big * BIG_UNSCALE;
+    return result === undefined ? 0 : decodeSum(result);
   }
 
   async allFinite(tensors: readonly WebGpuTensor[]): Promise<boolean> {
@@ -464,65 +495,16 @@ class WebGpuTensorBackend implements WebGpuBackend {
 
   async applyRAdam(batches: readonly RAdamBatch<WebGpuTensor>[]): Promise<boolean> {
     this.#assertUsable();
-    const written = this.#assertBatches(batches);
-    // Copy on write: a written tensor whose elements a capture shares moves to new room
-    // first (all room reserved before anything changes, so a full arena changes nothing).
-    const moves: { tensor: WebGpuTensor; from: Storage; to: Storage }[] = [];
-    try {
-      for (const tensor of written) {
-        const from = tensorState(tensor).storage;
-        if (from !== null && from.refs > 1) moves.push({ tensor, from, to: this.#allocate(tensor.size)! });
-      }
-    } catch (error) {
-      for (const move of moves) this.#arena.release(move.to);
-      throw error;
-    }
-    const plan = this.#planUpdate(batches, moves);
-    if (plan === undefined && moves.length === 0) return true;
+    const prepared = this.#prepareUpdate(batches);
+    if (prepared === undefined) return true;
     const encoded = this.#scoped(() => {
       const encoder = this.device.createCommandEncoder();
-      // Through one temporary buffer: WebGPU refuses a copy within a buffer (both tensors
-      // may share a page). Destroyed once submitted; the copies still run.
-      const moveBytes = moves.reduce((sum, { to }) => sum + to.capacity * 4, 0);
-      const temporary = moveBytes === 0 ? null : this.#createBuffer(moveBytes, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'rectify copy on write');
-      let at = 0;
-      for (const { from, to } of moves) {
-        encoder.copyBufferToBuffer(this.#pages[from.page]!, from.offset * 4, temporary!, at, to.capacity * 4);
-        encoder.copyBufferToBuffer(temporary!, at, this.#pages[to.page]!, to.offset * 4, to.capacity * 4);
-        at += to.capacity * 4;
-      }
-      for (const { tensor, from, to } of moves) {
-        from.refs--;
-        tensorState(tensor).storage = to;
-      }
-      if (plan === undefined) {
+      const temporary = this.#encodeUpdate(encoder, prepared);
+      if (prepared.plan === undefined) {
         this.#submit(encoder);
         temporary?.destroy();
         return undefined;
       }
-      this.#uploadTable(this.#updateTable, plan.table, 'update');
-      if (this.#updateUniform.ensure(plan.uniform.byteLength)) this.#invalidate('update');
-      this.device.queue.writeBuffer(this.#updateUniform.buffer!, 0, plan.uniform, 0, plan.uniformBytes);
-      const pages = this.#pages.length;
-      const pipeline = this.#pipeline('update', pages);
-      const bindGroup = this.#bindGroup('update', pages, () => [
-        { binding: 0, resource: { buffer: this.#updateUniform.buffer!, size: UPDATE_UNIFORM_BYTES } },
-        { binding: 1, resource: { buffer: this.#updateTable.buffer! } },
-        { binding: 2, resource: { buffer: this.#flags.buffer! } },
-        ...this.#pages.map((buffer, k) => ({ binding: 3 + k, resource: { buffer } })),
-      ]);
-      encoder.clearBuffer(this.#flags.buffer!, 0, FLAGS_BYTES);
-      const pass = encoder.beginComputePass();
-      pass.setPipeline(pipeline);
-      plan.dispatches.forEach(({ chunkCount }, d) => {
-        if (chunkCount === 0) return; // a block of batches of empty tensors only
-        pass.setBindGroup(0, bindGroup, [d * this.#uniformStride]);
-        const [x, y] = this.#grid(chunkCount);
-        pass.dispatchWorkgroups(x, y);
-        this.#counters.dispatches++;
-        this.#counters.updateDispatches++;
-      });
-      pass.end();
       const flag = this.#readback((copy, staging) => copy.copyBufferToBuffer(this.#flags.buffer!, 0, staging, 0, 4), 4, encoder);
       temporary?.destroy();
       return flag;
@@ -535,6 +517,39 @@ class WebGpuTensorBackend implements WebGpuBackend {
       if (failure instanceof RectifyError && failure.code === 'DISPOSED') throw failure;
       throw new WebGpuUpdateFailure(`The WebGPU update was submitted and then failed; tensors may be partly updated: ${failure.message}`, { cause: error });
     }
+  }
+
+  encodeRAdam(batches: readonly RAdamBatch<WebGpuTensor>[], into: EncodeTarget): void {
+    this.#assertUsable();
+    const prepared = this.#prepareUpdate(batches);
+    this.#guarded(() => {
+      const encoder = this.device.createCommandEncoder({ label: 'rectify update (encoded)' });
+      let target: { readonly buffer: GPUBuffer; readonly byteOffset: number };
+      try {
+        target = into.result(4);
+        into.before?.(encoder);
+      } catch (error) {
+        // Nothing of the update was encoded: the room reserved for its moves goes back.
+        for (const move of prepared?.moves ?? []) this.#arena.release(move.to);
+        throw error;
+      }
+      const temporary = prepared === undefined ? null : this.#encodeUpdate(encoder, prepared);
+      // Nothing to update: a zero word, "every value written is finite".
+      if (prepared?.plan === undefined) encoder.clearBuffer(target.buffer, target.byteOffset, 4);
+      else encoder.copyBufferToBuffer(this.#flags.buffer!, 0, target.buffer, target.byteOffset, 4);
+      this.#submit(encoder);
+      temporary?.destroy();
+    });
+  }
+
+  encodeSumOfSquares(tensors: readonly WebGpuTensor[], into: EncodeTarget): (result: DataView) => number {
+    this.#encodeReduction(tensors, 'sumOfSquares', into);
+    return decodeSum;
+  }
+
+  encodeAllFinite(tensors: readonly WebGpuTensor[], into: EncodeTarget): (result: DataView) => boolean {
+    this.#encodeReduction(tensors, 'allFinite', into);
+    return (result) => result.getUint32(0, true) === 0;
   }
 
   dispose(): void {
@@ -832,6 +847,76 @@ class WebGpuTensorBackend implements WebGpuBackend {
   }
 
   /**
+   * Every check of an update, and the room its copy-on-write moves need (reserved before
+   * anything changes, so a full arena changes nothing); `undefined` when there is nothing
+   * to do.
+   */
+  #prepareUpdate(batches: readonly RAdamBatch<WebGpuTensor>[]): PreparedUpdate | undefined {
+    const written = this.#assertBatches(batches);
+    // Copy on write: a written tensor whose elements a capture shares moves to new room first.
+    const moves: { tensor: WebGpuTensor; from: Storage; to: Storage }[] = [];
+    try {
+      for (const tensor of written) {
+        const from = tensorState(tensor).storage;
+        if (from !== null && from.refs > 1) moves.push({ tensor, from, to: this.#allocate(tensor.size)! });
+      }
+    } catch (error) {
+      for (const move of moves) this.#arena.release(move.to);
+      throw error;
+    }
+    const plan = this.#planUpdate(batches, moves);
+    if (plan === undefined && moves.length === 0) return undefined;
+    return { moves, plan };
+  }
+
+  /**
+   * Encodes a prepared update into `encoder` (the moves, then the dispatch, whose flag
+   * word is then in `#flags`) and commits the moves. Returns the temporary buffer of the
+   * moves, to destroy once the encoder is submitted.
+   */
+  #encodeUpdate(encoder: GPUCommandEncoder, { moves, plan }: PreparedUpdate): GPUBuffer | null {
+    // Through one temporary buffer: WebGPU refuses a copy within a buffer (both tensors
+    // may share a page). Destroyed once submitted; the copies still run.
+    const moveBytes = moves.reduce((sum, { to }) => sum + to.capacity * 4, 0);
+    const temporary = moveBytes === 0 ? null : this.#createBuffer(moveBytes, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'rectify copy on write');
+    let at = 0;
+    for (const { from, to } of moves) {
+      encoder.copyBufferToBuffer(this.#pages[from.page]!, from.offset * 4, temporary!, at, to.capacity * 4);
+      encoder.copyBufferToBuffer(temporary!, at, this.#pages[to.page]!, to.offset * 4, to.capacity * 4);
+      at += to.capacity * 4;
+    }
+    for (const { tensor, from, to } of moves) {
+      from.refs--;
+      tensorState(tensor).storage = to;
+    }
+    if (plan === undefined) return temporary;
+    this.#uploadTable(this.#updateTable, plan.table, 'update');
+    if (this.#updateUniform.ensure(plan.uniform.byteLength)) this.#invalidate('update');
+    this.device.queue.writeBuffer(this.#updateUniform.buffer!, 0, plan.uniform, 0, plan.uniformBytes);
+    const pages = this.#pages.length;
+    const pipeline = this.#pipeline('update', pages);
+    const bindGroup = this.#bindGroup('update', pages, () => [
+      { binding: 0, resource: { buffer: this.#updateUniform.buffer!, size: UPDATE_UNIFORM_BYTES } },
+      { binding: 1, resource: { buffer: this.#updateTable.buffer! } },
+      { binding: 2, resource: { buffer: this.#flags.buffer! } },
+      ...this.#pages.map((buffer, k) => ({ binding: 3 + k, resource: { buffer } })),
+    ]);
+    encoder.clearBuffer(this.#flags.buffer!, 0, FLAGS_BYTES);
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    plan.dispatches.forEach(({ chunkCount }, d) => {
+      if (chunkCount === 0) return; // a block of batches of empty tensors only
+      pass.setBindGroup(0, bindGroup, [d * this.#uniformStride]);
+      const [x, y] = this.#grid(chunkCount);
+      pass.dispatchWorkgroups(x, y);
+      this.#counters.dispatches++;
+      this.#counters.updateDispatches++;
+    });
+    pass.end();
+    return temporary;
+  }
+
+  /**
    * The chunk table and the uniform scalars of an update: one workgroup per run of at most
    * `16 × workgroupSize` elements of one slot, one dispatch per {@link BATCHES_PER_DISPATCH}
    * batches (in practice one). `undefined` when there is nothing to update.
@@ -839,7 +924,7 @@ class WebGpuTensorBackend implements WebGpuBackend {
   #planUpdate(
     batches: readonly RAdamBatch<WebGpuTensor>[],
     moves: readonly { tensor: WebGpuTensor; to: Storage }[],
-  ): { table: Uint32Array; uniform: ArrayBuffer; uniformBytes: number; dispatches: { chunkCount: number }[] } | undefined {
+  ): UpdatePlan | undefined {
     const chunk = this.#chunk;
     const moved = new Map(moves.map(({ tensor, to }) => [tensor, to]));
     const storageOf = (tensor: WebGpuTensor): Storage => moved.get(tensor) ?? tensorState(tensor).storage!;
@@ -889,8 +974,8 @@ class WebGpuTensorBackend implements WebGpuBackend {
     return { table, uniform, uniformBytes, dispatches };
   }
 
-  /** One reduction over `tensors`: the flags word, then (sums only) one partial per chunk. */
-  async #reduce(tensors: readonly WebGpuTensor[], entry: 'sumOfSquares' | 'allFinite'): Promise<DataView | undefined> {
+  /** The checks and chunk table of a reduction over `tensors`; `undefined` when they hold no element. */
+  #prepareReduce(tensors: readonly WebGpuTensor[], entry: 'sumOfSquares' | 'allFinite'): PreparedReduce | undefined {
     this.#assertUsable();
     if (!Array.isArray(tensors)) throw new RectifyError('INVALID_TENSOR', `${entry} expects a list of tensors.`);
     for (const tensor of tensors) this.#assertOwn(tensor);
@@ -911,48 +996,58 @@ class WebGpuTensorBackend implements WebGpuBackend {
       }
     }
     const sums = entry === 'sumOfSquares';
-    const partialBytes = sums ? total * PARTIAL_BYTES : 0;
-    const encoded = this.#scoped(() => {
-      this.#uploadTable(this.#reduceTable, table, 'reduce');
-      // allFinite binds them too (one layout), at their smallest.
-      const grewLanes = this.#lanes.ensure(Math.max(PARTIAL_BYTES, sums ? total * this.workgroupSize * PARTIAL_BYTES : 0));
-      const grewPartials = this.#partials.ensure(Math.max(PARTIAL_BYTES, partialBytes));
-      if (grewLanes || grewPartials) this.#invalidate('reduce');
-      const [x, y] = this.#grid(total);
-      const [combineX, combineY] = this.#grid(Math.ceil(total / this.workgroupSize));
-      this.device.queue.writeBuffer(this.#reduceUniform.buffer!, 0, new Uint32Array([total, x, combineX, 0]));
-      const pages = this.#pages.length;
-      const pipeline = this.#pipeline(entry, pages);
-      const bindGroup = this.#bindGroup('reduce', pages, () => [
-        { binding: 0, resource: { buffer: this.#reduceUniform.buffer! } },
-        { binding: 1, resource: { buffer: this.#reduceTable.buffer! } },
-        { binding: 2, resource: { buffer: this.#flags.buffer! } },
-        { binding: 3, resource: { buffer: this.#lanes.buffer! } },
-        { binding: 4, resource: { buffer: this.#partials.buffer! } },
-        ...this.#pages.map((buffer, k) => ({ binding: 5 + k, resource: { buffer } })),
-      ]);
-      const encoder = this.device.createCommandEncoder();
-      encoder.clearBuffer(this.#flags.buffer!, 0, FLAGS_BYTES);
-      const pass = encoder.beginComputePass();
-      pass.setBindGroup(0, bindGroup);
-      pass.setPipeline(pipeline);
-      pass.dispatchWorkgroups(x, y);
+    return { entry, table, total, sums, partialBytes: sums ? total * PARTIAL_BYTES : 0 };
+  }
+
+  /** Encodes a prepared reduction into `encoder`: its result is then in `#flags` and (sums) `#partials`. */
+  #encodeReduce(encoder: GPUCommandEncoder, { entry, table, total, sums, partialBytes }: PreparedReduce): void {
+    this.#uploadTable(this.#reduceTable, table, 'reduce');
+    // allFinite binds them too (one layout), at their smallest.
+    const grewLanes = this.#lanes.ensure(Math.max(PARTIAL_BYTES, sums ? total * this.workgroupSize * PARTIAL_BYTES : 0));
+    const grewPartials = this.#partials.ensure(Math.max(PARTIAL_BYTES, partialBytes));
+    if (grewLanes || grewPartials) this.#invalidate('reduce');
+    const [x, y] = this.#grid(total);
+    const [combineX, combineY] = this.#grid(Math.ceil(total / this.workgroupSize));
+    this.device.queue.writeBuffer(this.#reduceUniform.buffer!, 0, new Uint32Array([total, x, combineX, 0]));
+    const pages = this.#pages.length;
+    const pipeline = this.#pipeline(entry, pages);
+    const bindGroup = this.#bindGroup('reduce', pages, () => [
+      { binding: 0, resource: { buffer: this.#reduceUniform.buffer! } },
+      { binding: 1, resource: { buffer: this.#reduceTable.buffer! } },
+      { binding: 2, resource: { buffer: this.#flags.buffer! } },
+      { binding: 3, resource: { buffer: this.#lanes.buffer! } },
+      { binding: 4, resource: { buffer: this.#partials.buffer! } },
+      ...this.#pages.map((buffer, k) => ({ binding: 5 + k, resource: { buffer } })),
+    ]);
+    encoder.clearBuffer(this.#flags.buffer!, 0, FLAGS_BYTES);
+    const pass = encoder.beginComputePass();
+    pass.setBindGroup(0, bindGroup);
+    pass.setPipeline(pipeline);
+    pass.dispatchWorkgroups(x, y);
+    this.#counters.dispatches++;
+    if (sums) {
+      // Storage writes of one dispatch are visible to the next one of the same pass.
+      pass.setPipeline(this.#pipeline('combine', pages));
+      pass.dispatchWorkgroups(combineX, combineY);
       this.#counters.dispatches++;
-      if (sums) {
-        // Storage writes of one dispatch are visible to the next one of the same pass.
-        pass.setPipeline(this.#pipeline('combine', pages));
-        pass.dispatchWorkgroups(combineX, combineY);
-        this.#counters.dispatches++;
-      }
-      pass.end();
-      return this.#readback(
-        (copy, staging) => {
-          copy.copyBufferToBuffer(this.#flags.buffer!, 0, staging, 0, FLAGS_BYTES);
-          if (partialBytes > 0) copy.copyBufferToBuffer(this.#partials.buffer!, 0, staging, FLAGS_BYTES, partialBytes);
-        },
-        FLAGS_BYTES + partialBytes,
-        encoder,
-      );
+    }
+    pass.end();
+  }
+
+  /** Copies a reduction's result (the flags, then the partials) from the scratch buffers to `buffer` at `at`. */
+  #copyReduceResult(encoder: GPUCommandEncoder, { partialBytes }: PreparedReduce, buffer: GPUBuffer, at: number): void {
+    encoder.copyBufferToBuffer(this.#flags.buffer!, 0, buffer, at, FLAGS_BYTES);
+    if (partialBytes > 0) encoder.copyBufferToBuffer(this.#partials.buffer!, 0, buffer, at + FLAGS_BYTES, partialBytes);
+  }
+
+  /** One reduction over `tensors`: the flags word, then (sums only) one partial per chunk. */
+  async #reduce(tensors: readonly WebGpuTensor[], entry: 'sumOfSquares' | 'allFinite'): Promise<DataView | undefined> {
+    const prepared = this.#prepareReduce(tensors, entry);
+    if (prepared === undefined) return undefined;
+    const encoded = this.#scoped(() => {
+      const encoder = this.device.createCommandEncoder();
+      this.#encodeReduce(encoder, prepared);
+      return this.#readback((copy, staging) => this.#copyReduceResult(copy, prepared, staging, 0), FLAGS_BYTES + prepared.partialBytes, encoder);
     });
     try {
       return new DataView(await encoded);
@@ -960,6 +1055,69 @@ class WebGpuTensorBackend implements WebGpuBackend {
       throw this.#failure(error, entry);
     }
   }
+
+  /**
+   * A reduction encoded and submitted at once, its result copied to where `into` says
+   * (see {@link EncodeTarget}): nothing is read back, nothing awaited.
+   */
+  #encodeReduction(tensors: readonly WebGpuTensor[], entry: 'sumOfSquares' | 'allFinite', into: EncodeTarget): void {
+    const prepared = this.#prepareReduce(tensors, entry);
+    const target = into.result(prepared === undefined ? 4 : FLAGS_BYTES + prepared.partialBytes);
+    this.#guarded(() => {
+      const encoder = this.device.createCommandEncoder({ label: `rectify ${entry} (encoded)` });
+      into.before?.(encoder);
+      if (prepared === undefined) {
+        // No element: a zero flags word reads as finite, and as a sum of 0.
+        encoder.clearBuffer(target.buffer, target.byteOffset, 4);
+      } else {
+        this.#encodeReduce(encoder, prepared);
+        this.#copyReduceResult(encoder, prepared, target.buffer, target.byteOffset);
+      }
+      this.#submit(encoder);
+    });
+  }
+}
+
+/** What a reduction needs once its tensors are checked: the chunk table and the result's size. */
+interface PreparedReduce {
+  readonly entry: 'sumOfSquares' | 'allFinite';
+  readonly table: Uint32Array;
+  readonly total: number;
+  readonly sums: boolean;
+  readonly partialBytes: number;
+}
+
+/** What an update needs once its tensors are checked and its room reserved. */
+interface PreparedUpdate {
+  readonly moves: readonly { tensor: WebGpuTensor; from: Storage; to: Storage }[];
+  readonly plan: UpdatePlan | undefined;
+}
+
+/** An update's chunk table, its uniform scalars and its dispatches. */
+interface UpdatePlan {
+  readonly table: Uint32Array;
+  readonly uniform: ArrayBuffer;
+  readonly uniformBytes: number;
+  readonly dispatches: readonly { readonly chunkCount: number }[];
+}
+
+/**
+ * `Σ x²` from a sum's result bytes (the flags word, then each chunk's three bins): each
+ * chunk's bins unscaled in float64 (where nothing overflows) and added in chunk order,
+ * the same number on every run; `NaN` or `Infinity` as the flags say.
+ */
+function decodeSum(result: DataView): number {
+  const flags = result.getUint32(0, true);
+  if (flags !== 0) return (flags & FLAG_NAN) !== 0 ? NaN : Infinity;
+  let small = 0;
+  let medium = 0;
+  let big = 0;
+  for (let offset = FLAGS_BYTES; offset + PARTIAL_BYTES <= result.byteLength; offset += PARTIAL_BYTES) {
+    small += result.getFloat32(offset, true);
+    medium += result.getFloat32(offset + 4, true);
+    big += result.getFloat32(offset + 8, true);
+  }
+  return small * SMALL_UNSCALE + medium + big * BIG_UNSCALE;
 }
 
 /** Writes one batch's scalars at `at` (in 4-byte words) in the layout of the update shader's `Scalars`. */

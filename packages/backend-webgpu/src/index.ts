@@ -19,6 +19,7 @@
 export {
   WebGpuUpdateFailure,
   createWebGpuBackend,
+  type EncodeTarget,
   type WebGpuBackend,
   type WebGpuBackendOptions,
   type WebGpuBackendStats,

@@ -21,3 +21,20 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--disable-sync',
   '--enable-unsafe-webgpu',
 ];
+
+/**
+ * {@link CHROMIUM_ARGS} with GPU compositing on SwiftShader instead of `--disable-gpu`, for
+ * the browser-mode suite: with `--disable-gpu` (or the GPU blocklist a machine without a
+ * GPU hits) Chromium composites in software, and a WebGPU canvas, which tfjs-webgpu's
+ * `dataSync()` reads through, then reads back as zeros and loses every WebGPU device of
+ * the page. ANGLE and Vulkan on SwiftShader give the canvas a GPU path.
+ */
+export const CHROMIUM_WEBGPU_CANVAS_ARGS: readonly string[] = [
+  ...CHROMIUM_ARGS.filter((arg) => arg !== '--disable-gpu'),
+  '--ignore-gpu-blocklist',
+  '--use-gl=angle',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+];
