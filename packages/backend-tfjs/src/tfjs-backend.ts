@@ -47,10 +47,11 @@ export interface TfjsBackendOptions {
    *   GPU copies only (no readback of tensor data), where the stock ops take about a
    *   dozen dispatches per variable. Its arena is set up asynchronously, on first use (or
    *   by {@link TfjsBackend.ready}); calls before it is ready run the stock ops. With
-   *   synchronous reads it needs tfjs-webgpu's `dataSync()` to read the kernel's
-   *   finiteness flag: that works in browsers (through an `OffscreenCanvas`) and not in
-   *   Node, where tfjs-webgpu cannot read synchronously at all (a synchronous backend's
-   *   steps there throw `INVALID_OPTION` naming `synchronous`, before anything changes).
+   *   synchronous reads the kernel's few result bytes come back through a WebGPU
+   *   canvas, as tfjs-webgpu's `dataSync()` reads: that works in browsers (an
+   *   `OffscreenCanvas`) and not in Node, where tfjs-webgpu cannot read synchronously at
+   *   all (a synchronous backend's steps there throw `INVALID_OPTION` naming
+   *   `synchronous`, before anything changes).
    *
    * `false` uses the graph of stock tfjs ops that every other tfjs backend runs, as does
    * a webgpu whose device cannot compile the WGSL kernel (on `wasm` that graph holds
