@@ -1,5 +1,7 @@
 import { backendEntries, type BackendEntry } from '@rectify/all-backends';
 import { wasmCpuBackend } from '@rectify/backend-cpu';
+import type { TensorBackend } from '@rectify/core';
+import { availableParallelism } from 'node:os';
 
 const alwaysAvailable = async (): Promise<undefined> => undefined;
 
@@ -35,4 +37,18 @@ export function findBenchBackend(name: string): BackendEntry | undefined {
   if (known !== undefined) return known;
   const threads = /^cpu-wasm-(\d+)t$/.exec(name)?.[1];
   return threads === undefined ? undefined : wasmEntry(name, Number(threads));
+}
+
+/**
+ * A new `name` backend as the models bench runs it: `cpu-wasm` on every core, as the C
+ * program and torch run (its own default stops at 8 threads).
+ *
+ * @throws Error when `name` is unknown or unavailable here (with the reason).
+ */
+export async function createModelBackend(name: string): Promise<TensorBackend<unknown>> {
+  const entry = findBenchBackend(name === 'cpu-wasm' ? `cpu-wasm-${availableParallelism()}t` : name);
+  if (entry === undefined) throw new Error(`unknown backend ${name}`);
+  const unavailable = await entry.unavailableReason();
+  if (unavailable !== undefined) throw new Error(`${name} unavailable here: ${unavailable}`);
+  return (await entry.create()) as TensorBackend<unknown>;
 }

@@ -7,9 +7,7 @@
  * one process to the next on a shared VM; here the two configurations step the same
  * tensors in alternation (see {@link measurePairedRatio}).
  */
-import type { TensorBackend } from '@rectify/core';
-import { availableParallelism } from 'node:os';
-import { findBenchBackend } from './bench-backends.js';
+import { createModelBackend } from './bench-backends.js';
 import { measurePairedRatio, type PairedRatio } from './measure.js';
 import { createPairedWorkloads, type WorkloadOptions } from './workload.js';
 
@@ -26,11 +24,7 @@ export interface CheckCost {
 
 /** `second`'s step time over `first`'s on a fresh `cpu-wasm` (every core) over `sizes`. */
 async function pairedOnCpuWasm(sizes: readonly number[], first: WorkloadOptions, second: WorkloadOptions, timeMs: number): Promise<PairedRatio> {
-  const entry = findBenchBackend(`cpu-wasm-${availableParallelism()}t`);
-  if (entry === undefined) throw new Error('no cpu-wasm bench backend');
-  const unavailable = await entry.unavailableReason();
-  if (unavailable !== undefined) throw new Error(`cpu-wasm unavailable here: ${unavailable}`);
-  const backend = (await entry.create()) as TensorBackend<unknown>;
+  const backend = await createModelBackend('cpu-wasm');
   const [a, b] = await createPairedWorkloads(backend, sizes, first, second);
   try {
     return await measurePairedRatio(a, b, timeMs);

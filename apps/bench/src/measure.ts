@@ -99,8 +99,12 @@ export async function measurePairedRatio(
     if (!(a > 0)) throw new Error('measurePairedRatio: a step took no measurable time.');
     ratios.push(b / a);
   }
-  ratios.sort((x, y) => x - y);
-  const mid = ratios.length >> 1;
-  const ratio = ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
-  return { ratio, pairs: ratios.length };
+  return { ratio: median(ratios), pairs: ratios.length };
+}
+
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

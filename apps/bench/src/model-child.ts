@@ -10,9 +10,7 @@
  * `check-cost`: see check-cost.ts), or `{ "error": "…" }` when the backend is unavailable
  * or the step fails.
  */
-import type { TensorBackend } from '@rectify/core';
-import { availableParallelism } from 'node:os';
-import { findBenchBackend } from './bench-backends.js';
+import { createModelBackend } from './bench-backends.js';
 import { CHECK_COST_ROW, measureCheckCost } from './check-cost.js';
 import { measureThroughput } from './measure.js';
 import { ONE_STEP_MS, findRectifyRow } from './model-rows.js';
@@ -42,12 +40,7 @@ async function main(): Promise<void> {
     return;
   }
   const row = findRectifyRow(rowId);
-  // cpu-wasm on every core, as the C program and torch run (its own default stops at 8 threads).
-  const entry = findBenchBackend(row.backend === 'cpu-wasm' ? `cpu-wasm-${availableParallelism()}t` : row.backend);
-  if (entry === undefined) throw new Error(`unknown backend ${row.backend}`);
-  const unavailable = await entry.unavailableReason();
-  if (unavailable !== undefined) throw new Error(`unavailable here: ${unavailable}`);
-  const backend = (await entry.create()) as TensorBackend<unknown>;
+  const backend = await createModelBackend(row.backend);
   let peak: ReturnType<typeof startPeakMemory> | undefined;
   const workload = await createWorkload(backend, sizes, {
     nonFinite: row.nonFinite,

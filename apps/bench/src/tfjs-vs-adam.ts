@@ -27,6 +27,7 @@ import { useWasmBackend } from '@rectify/backend-tfjs/wasm';
 import { useWebGpuBackend } from '@rectify/backend-tfjs/webgpu';
 import { loadNodeWebGpu } from '@rectify/conformance/node-webgpu';
 import * as tf from '@tensorflow/tfjs';
+import { median } from './measure.js';
 
 type TfjsEngine = 'cpu' | 'wasm' | 'webgpu';
 const ENGINES: readonly TfjsEngine[] = ['cpu', 'wasm', 'webgpu'];
@@ -82,12 +83,6 @@ interface BackendResult {
   readonly ratioOfMedians: number;
   /** Tensors alive before the first and after the last timed step (must be equal). */
   readonly numTensors: { readonly before: number; readonly after: number };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function activate(backend: TfjsEngine): Promise<void> {
